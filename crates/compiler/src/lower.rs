@@ -1,0 +1,961 @@
+//! The static phase: names, types, ranges and structure, checked while the AST is
+//! lowered to the IR. Every static diagnostic of the story comes out of one run.
+
+use indexmap::IndexMap;
+use threshold_runtime::ir;
+use threshold_syntax::ast::{self, Span};
+use threshold_syntax::{SyntaxError, SyntaxErrorKind};
+
+use crate::diagnostic::{did_you_mean, Code, Diagnostic, LineIndex, Site};
+
+/// One file of a story: its name as the user gave it, and its text.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub name: String,
+    pub text: String,
+}
+
+/// Where the story's nodes, choices and variables were written.
+#[derive(Debug, Clone, Default)]
+pub struct SourceMap {
+    /// The header of each IR node.
+    pub nodes: Vec<Site>,
+    /// Each choice line, per IR node.
+    pub choices: Vec<Vec<Site>>,
+    /// Each variable's declaration.
+    pub vars: Vec<Site>,
+    /// The `title:` line (or the start of the first file).
+    pub title: Site,
+}
+
+/// The result of the static phase.
+#[derive(Debug, Clone)]
+pub struct Lowered {
+    /// The IR, when the static phase found no error.
+    pub story: Option<ir::Story>,
+    pub map: SourceMap,
+    pub diagnostics: Vec<Diagnostic>,
+    /// For each variable: whether anything reads or writes it.
+    pub used_vars: Vec<bool>,
+    /// Nodes and choices as written (for the stats of a story that does not compile).
+    pub node_count: usize,
+    pub choice_count: usize,
+    /// Per IR node: whether it has at least one `!` note; per choice likewise.
+    pub node_has_note: Vec<bool>,
+    pub choice_has_note: Vec<Vec<bool>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ty {
+    Int,
+    Bool,
+}
+
+impl Ty {
+    fn describe(self) -> &'static str {
+        match self {
+            Ty::Int => "a number",
+            Ty::Bool => "true or false",
+        }
+    }
+}
+
+struct VarInfo {
+    index: u32,
+    ty: Ty,
+    shown: bool,
+    lo: i64,
+    hi: i64,
+}
+
+struct NodeInfo {
+    index: u32,
+    is_outcome: bool,
+}
+
+const KNOWN_KEYS: [&str; 6] = ["title", "author", "summary", "version", "start", "content_note"];
+
+struct Lowerer {
+    diags: Vec<Diagnostic>,
+    file: usize,
+    chars: IndexMap<String, (u32, Site)>,
+    vars: IndexMap<String, (VarInfo, Site)>,
+    nodes: IndexMap<String, (NodeInfo, Site)>,
+    used: Vec<bool>,
+    in_outcome: bool,
+    lines: Vec<LineIndex>,
+}
+
+/// Runs the static phase over the files of one story, in story order.
+pub fn lower(sources: &[Source]) -> Lowered {
+    let parsed: Vec<_> = sources.iter().map(|s| threshold_syntax::parse(&s.text)).collect();
+    let mut lw = Lowerer {
+        diags: Vec::new(),
+        file: 0,
+        chars: IndexMap::new(),
+        vars: IndexMap::new(),
+        nodes: IndexMap::new(),
+        used: Vec::new(),
+        in_outcome: false,
+        lines: sources.iter().map(|s| LineIndex::new(&s.text)).collect(),
+    };
+    for (file, p) in parsed.iter().enumerate() {
+        for e in &p.errors {
+            lw.diags.push(syntax_diagnostic(file, e));
+        }
+    }
+
+    // Declarations and metadata, across all files.
+    let mut meta: IndexMap<&'static str, (String, Site, Site)> = IndexMap::new();
+    let mut variables = Vec::new();
+    let mut var_sites = Vec::new();
+    let mut characters = Vec::new();
+    for (file, p) in parsed.iter().enumerate() {
+        lw.file = file;
+        for d in &p.file.decls {
+            match d {
+                ast::Decl::Meta {
+                    key,
+                    value,
+                    value_span,
+                    ..
+                } => lw.meta(key, value, *value_span, &mut meta),
+                ast::Decl::Character { id, name, .. } => {
+                    let site = lw.site(id.span);
+                    if let Some((_, first)) = lw.chars.get(&id.name) {
+                        let first = *first;
+                        lw.duplicate("character", &id.name, site, first);
+                        continue;
+                    }
+                    let index = characters.len() as u32;
+                    lw.chars.insert(id.name.clone(), (index, site));
+                    characters.push(ir::Character {
+                        id: id.name.clone(),
+                        name: name.as_ref().map_or_else(|| id.name.clone(), |n| n.value.clone()),
+                    });
+                }
+                ast::Decl::Variable {
+                    shown,
+                    name,
+                    init,
+                    label,
+                    ..
+                } => {
+                    let site = lw.site(name.span);
+                    if let Some((_, first)) = lw.vars.get(&name.name) {
+                        let first = *first;
+                        lw.duplicate("variable", &name.name, site, first);
+                        continue;
+                    }
+                    let (ty, irty, value, lo, hi) = match *init {
+                        ast::Init::Bool { value, .. } => (Ty::Bool, ir::VarType::Bool, i64::from(value), 0, 1),
+                        ast::Init::Int {
+                            value,
+                            value_span,
+                            lo,
+                            hi,
+                            range_span,
+                        } => {
+                            let (lo, hi) = if lo > hi {
+                                lw.diags.push(
+                                    Diagnostic::new(
+                                        Code::OutOfRange,
+                                        lw.site(range_span),
+                                        format!("the range {lo}..{hi} of `{}` is empty", name.name),
+                                        "empty range",
+                                    )
+                                    .with_help(format!("write the smaller bound first: `{hi}..{lo}`")),
+                                );
+                                (lo, lo)
+                            } else {
+                                (lo, hi)
+                            };
+                            if value < lo || value > hi {
+                                lw.diags.push(
+                                    Diagnostic::new(
+                                        Code::OutOfRange,
+                                        lw.site(value_span),
+                                        format!(
+                                            "the initial value {value} of `{}` is outside its range {lo}..{hi}",
+                                            name.name
+                                        ),
+                                        "outside the range",
+                                    )
+                                    .with_help(format!("choose a value from {lo} to {hi}, or widen the range")),
+                                );
+                            }
+                            (Ty::Int, ir::VarType::Int { lo, hi }, value.clamp(lo, hi), lo, hi)
+                        }
+                    };
+                    let index = variables.len() as u32;
+                    lw.vars.insert(
+                        name.name.clone(),
+                        (
+                            VarInfo {
+                                index,
+                                ty,
+                                shown: *shown,
+                                lo,
+                                hi,
+                            },
+                            site,
+                        ),
+                    );
+                    variables.push(ir::Variable {
+                        name: name.name.clone(),
+                        label: label.as_ref().map(|l| l.value.clone()),
+                        shown: *shown,
+                        ty: irty,
+                        init: value,
+                        at: lw.pos(name.span),
+                    });
+                    var_sites.push(site);
+                }
+            }
+        }
+    }
+    lw.used = vec![false; variables.len()];
+
+    // Node names, across all files.
+    let mut node_count = 0;
+    let mut choice_count = 0;
+    let mut kept_count = 0u32;
+    let mut kept: Vec<Vec<bool>> = Vec::new();
+    for (file, p) in parsed.iter().enumerate() {
+        lw.file = file;
+        kept.push(vec![false; p.file.nodes.len()]);
+        for (k, n) in p.file.nodes.iter().enumerate() {
+            node_count += 1;
+            choice_count += n.choices.len();
+            if n.id.name.is_empty() {
+                continue;
+            }
+            let site = lw.site(n.id.span);
+            if let Some((_, first)) = lw.nodes.get(&n.id.name) {
+                let first = *first;
+                lw.duplicate("node", &n.id.name, site, first);
+                continue;
+            }
+            let index = kept_count;
+            kept_count += 1;
+            kept[file][k] = true;
+            lw.nodes.insert(
+                n.id.name.clone(),
+                (
+                    NodeInfo {
+                        index,
+                        is_outcome: n.is_outcome(),
+                    },
+                    site,
+                ),
+            );
+        }
+    }
+
+    // Title and start.
+    let title_site = match meta.get("title") {
+        Some((_, site, _)) => *site,
+        None => {
+            let site = Site {
+                file: 0,
+                span: Span::new(0, 0),
+            };
+            lw.diags.push(
+                Diagnostic::new(Code::MissingTitle, site, "the story has no title", "no `title:` in this story")
+                    .with_help("add a line like `title: The doorway request` before the first scene"),
+            );
+            site
+        }
+    };
+    let start = match meta.get("start") {
+        Some((value, _, value_site)) => match lw.nodes.get(value.as_str()) {
+            Some((info, _)) if !info.is_outcome => Some(info.index),
+            Some(_) => {
+                lw.diags.push(
+                    Diagnostic::new(
+                        Code::UnknownTarget,
+                        *value_site,
+                        format!("`start` names the outcome `{value}`; a story starts in a scene"),
+                        "an outcome",
+                    )
+                    .with_help("name a scene, or remove `start:` to begin at the first scene"),
+                );
+                None
+            }
+            None => {
+                let scenes: Vec<&str> = lw
+                    .nodes
+                    .iter()
+                    .filter(|(_, (i, _))| !i.is_outcome)
+                    .map(|(k, _)| k.as_str())
+                    .collect();
+                let mut d = Diagnostic::new(
+                    Code::UnknownTarget,
+                    *value_site,
+                    format!("`start` names `{value}`, but no scene has that name"),
+                    "no such scene",
+                );
+                d = d.with_help(match did_you_mean(value, scenes) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => "name one of the story's scenes, or remove `start:` to begin at the first scene"
+                        .to_string(),
+                });
+                lw.diags.push(d);
+                None
+            }
+        },
+        None => {
+            let first_scene = lw.nodes.values().find(|(i, _)| !i.is_outcome).map(|(i, _)| i.index);
+            if first_scene.is_none() {
+                lw.diags.push(
+                    Diagnostic::new(
+                        Code::UnknownTarget,
+                        title_site,
+                        "the story has no scene to start in",
+                        "no scene in this story",
+                    )
+                    .with_help("add a scene, like `scene doorway`, with the story's opening lines"),
+                );
+            }
+            first_scene
+        }
+    };
+
+    // Bodies.
+    let mut nodes = Vec::new();
+    let mut map = SourceMap {
+        vars: var_sites,
+        title: title_site,
+        ..SourceMap::default()
+    };
+    let mut node_has_note = Vec::new();
+    let mut choice_has_note = Vec::new();
+    for (file, p) in parsed.iter().enumerate() {
+        lw.file = file;
+        for (k, n) in p.file.nodes.iter().enumerate() {
+            let is_kept = kept[file][k];
+            let lowered = lw.node(n);
+            if is_kept {
+                map.nodes.push(lw.site(n.header_span));
+                map.choices
+                    .push(n.choices.iter().map(|c| lw.site(c.span)).collect());
+                node_has_note.push(has_note(&n.body));
+                choice_has_note.push(n.choices.iter().map(|c| has_note(&c.body)).collect());
+                nodes.push(lowered);
+            }
+        }
+    }
+
+    let has_errors = lw.diags.iter().any(Diagnostic::is_error);
+    let story = match (has_errors, start) {
+        (false, Some(start)) => Some(ir::Story {
+            format: ir::FORMAT,
+            title: meta.get("title").map(|m| m.0.clone()).unwrap_or_default(),
+            author: meta.get("author").map(|m| m.0.clone()),
+            summary: meta.get("summary").map(|m| m.0.clone()),
+            version: meta.get("version").map(|m| m.0.clone()),
+            content_note: meta.get("content_note").map(|m| m.0.clone()),
+            start,
+            files: sources.iter().map(|s| s.name.clone()).collect(),
+            characters,
+            variables,
+            nodes,
+        }),
+        _ => None,
+    };
+    Lowered {
+        story,
+        map,
+        diagnostics: lw.diags,
+        used_vars: lw.used,
+        node_count,
+        choice_count,
+        node_has_note,
+        choice_has_note,
+    }
+}
+
+fn has_note(block: &[ast::Stmt]) -> bool {
+    block.iter().any(|s| match s {
+        ast::Stmt::Note { .. } => true,
+        ast::Stmt::If {
+            branches, else_body, ..
+        } => branches.iter().any(|b| has_note(&b.body)) || else_body.as_ref().is_some_and(|e| has_note(&e.body)),
+        _ => false,
+    })
+}
+
+fn syntax_diagnostic(file: usize, e: &SyntaxError) -> Diagnostic {
+    let code = match e.kind {
+        SyntaxErrorKind::Syntax => Code::SyntaxError,
+        SyntaxErrorKind::Misplaced => Code::MisplacedStatement,
+    };
+    let mut d = Diagnostic::new(code, Site { file, span: e.span }, e.message.clone(), e.label.clone());
+    d.help = e.help.clone();
+    d
+}
+
+/// Whether a block ends in a divert on every syntactic path.
+fn always_diverts(block: &[ast::Stmt]) -> bool {
+    block.iter().any(|s| match s {
+        ast::Stmt::Divert { .. } | ast::Stmt::Invalid { diverts: true, .. } => true,
+        ast::Stmt::If {
+            branches, else_body, ..
+        } => {
+            else_body.as_ref().is_some_and(|e| always_diverts(&e.body))
+                && branches.iter().all(|b| always_diverts(&b.body))
+        }
+        _ => false,
+    })
+}
+
+impl Lowerer {
+    fn site(&self, span: Span) -> Site {
+        Site {
+            file: self.file,
+            span,
+        }
+    }
+
+    fn pos(&self, span: Span) -> ir::Pos {
+        ir::Pos {
+            file: self.file as u32,
+            line: self.lines[self.file].line_col(span.start).0 as u32,
+        }
+    }
+
+    fn duplicate(&mut self, what: &str, name: &str, site: Site, first: Site) {
+        let mut d = Diagnostic::new(
+            Code::DuplicateName,
+            site,
+            format!("the {what} `{name}` is declared twice"),
+            "declared again here",
+        )
+        .with_help(format!("rename one of them; the first `{name}` stands"));
+        d = d.with_note(first, "first declared here");
+        self.diags.push(d);
+    }
+
+    fn meta(
+        &mut self,
+        key: &ast::Ident,
+        value: &str,
+        value_span: Span,
+        meta: &mut IndexMap<&'static str, (String, Site, Site)>,
+    ) {
+        let site = self.site(key.span);
+        let Some(known) = KNOWN_KEYS.iter().find(|k| **k == key.name) else {
+            let help = match did_you_mean(&key.name, KNOWN_KEYS) {
+                Some(k) => format!("did you mean `{k}`?"),
+                None => format!("the known keys are {}", KNOWN_KEYS.map(|k| format!("`{k}`")).join(", ")),
+            };
+            self.diags.push(
+                Diagnostic::new(
+                    Code::UnknownKey,
+                    site,
+                    format!("`{}` is not a metadata key", key.name),
+                    "unknown key",
+                )
+                .with_help(help),
+            );
+            return;
+        };
+        if let Some((_, first, _)) = meta.get(known) {
+            let first = *first;
+            let d = if *known == "title" {
+                Diagnostic::new(
+                    Code::MissingTitle,
+                    site,
+                    "the story has more than one title",
+                    "a second `title:`",
+                )
+                .with_help("a story has exactly one `title:`; remove this one")
+            } else {
+                Diagnostic::new(
+                    Code::DuplicateName,
+                    site,
+                    format!("`{known}:` is given twice"),
+                    "given again here",
+                )
+                .with_help(format!("keep one `{known}:`; the first stands"))
+            };
+            self.diags.push(d.with_note(first, "first given here"));
+            return;
+        }
+        if value.is_empty() {
+            self.diags.push(
+                Diagnostic::new(
+                    Code::SyntaxError,
+                    site,
+                    format!("`{known}:` has no value"),
+                    "value expected after the colon",
+                )
+                .with_help(format!("write the value after the colon: `{known}: …`")),
+            );
+            return;
+        }
+        meta.insert(known, (value.to_string(), site, self.site(value_span)));
+    }
+
+    fn node(&mut self, n: &ast::Node) -> ir::Node {
+        self.in_outcome = n.is_outcome();
+        let body = self.block(&n.body);
+        let has_choices = !n.choices.is_empty();
+        if !n.is_outcome() && !has_choices && !always_diverts(&n.body) {
+            self.diags.push(
+                Diagnostic::new(
+                    Code::FallsThrough,
+                    self.site(n.header_span),
+                    format!("the scene `{}` has no choices and can end without a divert", n.id.name),
+                    "play can run off the end of this scene",
+                )
+                .with_help(
+                    "end the scene with a divert like `-> next_scene`, or give it choices; \
+                     an `{if}` without `{else}` can fall through",
+                ),
+            );
+        }
+        let choices = n
+            .choices
+            .iter()
+            .map(|c| {
+                let guard = c.guard.as_ref().map(|g| self.condition(g, "a guard"));
+                let text = self.text(&c.text);
+                let body = self.block(&c.body);
+                if !always_diverts(&c.body) {
+                    self.diags.push(
+                        Diagnostic::new(
+                            Code::FallsThrough,
+                            self.site(c.span),
+                            "this choice can end without a divert",
+                            "the choice's lines can run out without `->`",
+                        )
+                        .with_help(
+                            "end the choice's lines with a divert like `-> next_scene`; \
+                             an `{if}` without `{else}` can fall through",
+                        ),
+                    );
+                }
+                ir::Choice {
+                    sticky: c.sticky,
+                    guard,
+                    text,
+                    body,
+                    at: self.pos(c.span),
+                }
+            })
+            .collect();
+        let (kind, title) = match &n.kind {
+            ast::NodeKind::Scene { title } => (ir::NodeKind::Scene, title.as_ref().map(|t| t.value.clone())),
+            ast::NodeKind::Outcome { rating, title } => (
+                ir::NodeKind::Outcome {
+                    rating: match rating {
+                        ast::Rating::Good => ir::Rating::Good,
+                        ast::Rating::Mixed => ir::Rating::Mixed,
+                        ast::Rating::Bad => ir::Rating::Bad,
+                    },
+                },
+                Some(title.value.clone()),
+            ),
+        };
+        ir::Node {
+            id: n.id.name.clone(),
+            kind,
+            title,
+            at: self.pos(n.header_span),
+            body,
+            choices,
+        }
+    }
+
+    fn block(&mut self, stmts: &[ast::Stmt]) -> ir::Block {
+        let mut out = Vec::with_capacity(stmts.len());
+        let mut diverted = false;
+        let mut warned = false;
+        for s in stmts {
+            if diverted && !warned {
+                warned = true;
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::UnreachableLine,
+                        self.site(s.span()),
+                        "this line comes after a divert and never runs",
+                        "never runs",
+                    )
+                    .with_help("move it above the divert, or remove it"),
+                );
+            }
+            match s {
+                ast::Stmt::Narration { text, .. } => out.push(ir::Stmt::Line {
+                    speaker: None,
+                    text: self.text(text),
+                }),
+                ast::Stmt::Dialogue { speaker, text, .. } => {
+                    let sp = match self.chars.get(&speaker.name) {
+                        Some((i, _)) => Some(*i),
+                        None => {
+                            let mut d = Diagnostic::new(
+                                Code::UnknownCharacter,
+                                self.site(speaker.span),
+                                format!("`{}` is not a declared character", speaker.name),
+                                "unknown speaker",
+                            );
+                            d = d.with_help(
+                                match did_you_mean(&speaker.name, self.chars.keys().map(String::as_str)) {
+                                    Some(c) => format!(
+                                        "did you mean `{c}`? To write narration that starts with `{}:`, begin the line with `\\`",
+                                        speaker.name
+                                    ),
+                                    None => format!(
+                                        "declare it in the preamble (`character {} \"Name\"`), or begin the line with `\\` to make it narration",
+                                        speaker.name
+                                    ),
+                                },
+                            );
+                            self.diags.push(d);
+                            None
+                        }
+                    };
+                    out.push(ir::Stmt::Line {
+                        speaker: sp,
+                        text: self.text(text),
+                    });
+                }
+                ast::Stmt::Note { text, .. } => out.push(ir::Stmt::Note { text: self.text(text) }),
+                ast::Stmt::Effects { effects, .. } => {
+                    let effects = effects.iter().filter_map(|e| self.effect(e)).collect();
+                    out.push(ir::Stmt::Effects { effects });
+                }
+                ast::Stmt::Divert { target, .. } => {
+                    diverted = true;
+                    let t = self.target(target, "a divert");
+                    out.push(ir::Stmt::Divert { target: t.unwrap_or(0) });
+                }
+                ast::Stmt::If {
+                    branches, else_body, ..
+                } => {
+                    let branches = branches
+                        .iter()
+                        .map(|b| ir::Branch {
+                            cond: self.condition(&b.cond, "a condition"),
+                            body: self.block(&b.body),
+                        })
+                        .collect();
+                    let otherwise = else_body.as_ref().map_or_else(Vec::new, |e| self.block(&e.body));
+                    out.push(ir::Stmt::If { branches, otherwise });
+                }
+                ast::Stmt::Invalid { diverts, .. } => diverted |= *diverts,
+            }
+        }
+        out
+    }
+
+    fn target(&mut self, id: &ast::Ident, what: &str) -> Option<u32> {
+        if let Some((info, _)) = self.nodes.get(&id.name) {
+            return Some(info.index);
+        }
+        let help = match did_you_mean(&id.name, self.nodes.keys().map(String::as_str)) {
+            Some(n) => format!("did you mean `{n}`?"),
+            None => "name a scene or outcome of this story".to_string(),
+        };
+        self.diags.push(
+            Diagnostic::new(
+                Code::UnknownTarget,
+                self.site(id.span),
+                format!("{what} names `{}`, but no scene or outcome has that name", id.name),
+                "no such node",
+            )
+            .with_help(help),
+        );
+        None
+    }
+
+    fn text(&mut self, text: &ast::Text) -> ir::Text {
+        let parts = text
+            .parts
+            .iter()
+            .map(|p| match p {
+                ast::TextPart::Lit(s) => ir::TextPart::Lit(s.clone()),
+                ast::TextPart::Interp(e) => {
+                    let (expr, ty) = self.expr(e);
+                    if !self.in_outcome {
+                        self.reveals(e);
+                    }
+                    ir::TextPart::Expr {
+                        expr,
+                        is_bool: ty == Some(Ty::Bool),
+                    }
+                }
+            })
+            .collect();
+        ir::Text { parts }
+    }
+
+    fn reveals(&mut self, e: &ast::Expr) {
+        match &e.kind {
+            ast::ExprKind::Var(name) => {
+                if let Some((info, _)) = self.vars.get(name) {
+                    if !info.shown {
+                        self.diags.push(
+                            Diagnostic::new(
+                                Code::RevealsHidden,
+                                self.site(e.span),
+                                format!("this shows the hidden variable `{name}` to the trainee"),
+                                "hidden during play",
+                            )
+                            .with_help(format!(
+                                "move it into an outcome, where the debrief may show it, or declare it `shown {name} …`"
+                            )),
+                        );
+                    }
+                }
+            }
+            ast::ExprKind::Unary(_, x) => self.reveals(x),
+            ast::ExprKind::Binary(_, a, b) => {
+                self.reveals(a);
+                self.reveals(b);
+            }
+            _ => {}
+        }
+    }
+
+    fn effect(&mut self, e: &ast::Effect) -> Option<ir::Effect> {
+        let target = self.vars.get(&e.target.name).map(|(i, _)| (i.index, i.ty, i.lo, i.hi));
+        if target.is_none() {
+            self.unknown_variable(&e.target.name, e.target.span);
+        }
+        let (value, vty) = self.expr(&e.value);
+        let (index, tty, lo, hi) = target?;
+        self.used[index as usize] = true;
+        let vty = vty?;
+        let op = match e.op {
+            ast::AssignOp::Set => ir::AssignOp::Set,
+            ast::AssignOp::Add => ir::AssignOp::Add,
+            ast::AssignOp::Sub => ir::AssignOp::Sub,
+        };
+        let op_text = match e.op {
+            ast::AssignOp::Set => "=",
+            ast::AssignOp::Add => "+=",
+            ast::AssignOp::Sub => "-=",
+        };
+        if op != ir::AssignOp::Set && tty == Ty::Bool {
+            self.diags.push(
+                Diagnostic::new(
+                    Code::TypeMismatch,
+                    self.site(e.target.span),
+                    format!("`{op_text}` adds to a number, but `{}` is true or false", e.target.name),
+                    "true or false",
+                )
+                .with_help(format!("set it instead: `~ {} = true`", e.target.name)),
+            );
+        } else if vty != tty {
+            self.diags.push(
+                Diagnostic::new(
+                    Code::TypeMismatch,
+                    self.site(e.value.span),
+                    format!("`{}` is {}, but this value is {}", e.target.name, tty.describe(), vty.describe()),
+                    format!("expected {}", tty.describe()),
+                )
+                .with_help(match tty {
+                    Ty::Int => format!("give `{}` a number, like `~ {} {op_text} 1`", e.target.name, e.target.name),
+                    Ty::Bool => format!("give `{}` `true` or `false`", e.target.name),
+                }),
+            );
+        } else if op == ir::AssignOp::Set && tty == Ty::Int {
+            if let Some(c) = const_value(&e.value) {
+                if c < lo || c > hi {
+                    self.diags.push(
+                        Diagnostic::new(
+                            Code::OutOfRange,
+                            self.site(e.value.span),
+                            format!("{c} is outside the range {lo}..{hi} of `{}`", e.target.name),
+                            "outside the range",
+                        )
+                        .with_help(format!("choose a value from {lo} to {hi}, or widen the range")),
+                    );
+                }
+            }
+        }
+        Some(ir::Effect {
+            var: index,
+            op,
+            value,
+        })
+    }
+
+    fn unknown_variable(&mut self, name: &str, span: Span) {
+        let help = match did_you_mean(name, self.vars.keys().map(String::as_str)) {
+            Some(v) => format!("did you mean `{v}`?"),
+            None => format!("declare it in the preamble, like `hidden {name} = 0 in 0..10`"),
+        };
+        self.diags.push(
+            Diagnostic::new(
+                Code::UnknownVariable,
+                self.site(span),
+                format!("`{name}` is not a declared variable"),
+                "unknown variable",
+            )
+            .with_help(help),
+        );
+    }
+
+    fn condition(&mut self, e: &ast::Expr, what: &str) -> ir::Expr {
+        let (expr, ty) = self.expr(e);
+        if ty == Some(Ty::Int) {
+            self.diags.push(
+                Diagnostic::new(
+                    Code::TypeMismatch,
+                    self.site(e.span),
+                    format!("{what} must be true or false, but this is a number"),
+                    "a number",
+                )
+                .with_help("compare it with something: `trust >= 3`"),
+            );
+        }
+        expr
+    }
+
+    /// Lowers an expression. Unknown names are reported and silence everything else
+    /// about the expression (the type comes back as `None`).
+    fn expr(&mut self, e: &ast::Expr) -> (ir::Expr, Option<Ty>) {
+        let before = self.diags.len();
+        self.report_unknown_names(e);
+        if self.diags.len() > before {
+            return (ir::Expr::Const(0), None);
+        }
+        let (x, ty) = self.typed(e);
+        (x, Some(ty))
+    }
+
+    fn report_unknown_names(&mut self, e: &ast::Expr) {
+        match &e.kind {
+            ast::ExprKind::Var(name) => match self.vars.get(name) {
+                Some((info, _)) => self.used[info.index as usize] = true,
+                None => self.unknown_variable(name, e.span),
+            },
+            ast::ExprKind::Seen(id) => {
+                self.target(id, "`seen()`");
+            }
+            ast::ExprKind::Unary(_, x) => self.report_unknown_names(x),
+            ast::ExprKind::Binary(_, a, b) => {
+                self.report_unknown_names(a);
+                self.report_unknown_names(b);
+            }
+            ast::ExprKind::Int(_) | ast::ExprKind::Bool(_) => {}
+        }
+    }
+
+    fn expect(&mut self, e: &ast::Expr, got: Ty, want: Ty, op: &str) {
+        if got != want {
+            self.diags.push(
+                Diagnostic::new(
+                    Code::TypeMismatch,
+                    self.site(e.span),
+                    format!("`{op}` takes {}, but this is {}", plural(want), got.describe()),
+                    format!("expected {}", want.describe()),
+                )
+                .with_help(match want {
+                    Ty::Int => "use a number variable or a whole number here",
+                    Ty::Bool => "use a true/false value here, or compare numbers: `trust >= 3`",
+                }),
+            );
+        }
+    }
+
+    fn typed(&mut self, e: &ast::Expr) -> (ir::Expr, Ty) {
+        match &e.kind {
+            ast::ExprKind::Int(v) => (ir::Expr::Const(*v), Ty::Int),
+            ast::ExprKind::Bool(b) => (ir::Expr::Const(i64::from(*b)), Ty::Bool),
+            ast::ExprKind::Var(name) => {
+                let (info, _) = &self.vars[name.as_str()];
+                (ir::Expr::Var(info.index), info.ty)
+            }
+            ast::ExprKind::Seen(id) => (ir::Expr::Seen(self.nodes[id.name.as_str()].0.index), Ty::Bool),
+            ast::ExprKind::Unary(op, x) => {
+                let (xe, xt) = self.typed(x);
+                match op {
+                    ast::UnOp::Not => {
+                        self.expect(x, xt, Ty::Bool, "not");
+                        (ir::Expr::Not(Box::new(xe)), Ty::Bool)
+                    }
+                    ast::UnOp::Neg => {
+                        self.expect(x, xt, Ty::Int, "-");
+                        (ir::Expr::Neg(Box::new(xe)), Ty::Int)
+                    }
+                }
+            }
+            ast::ExprKind::Binary(op, a, b) => {
+                let (ae, at) = self.typed(a);
+                let (be, bt) = self.typed(b);
+                use ast::BinOp::*;
+                let ty = match op {
+                    Or | And => {
+                        self.expect(a, at, Ty::Bool, op.as_str());
+                        self.expect(b, bt, Ty::Bool, op.as_str());
+                        Ty::Bool
+                    }
+                    Lt | Le | Gt | Ge => {
+                        self.expect(a, at, Ty::Int, op.as_str());
+                        self.expect(b, bt, Ty::Int, op.as_str());
+                        Ty::Bool
+                    }
+                    Add | Sub => {
+                        self.expect(a, at, Ty::Int, op.as_str());
+                        self.expect(b, bt, Ty::Int, op.as_str());
+                        Ty::Int
+                    }
+                    Eq | Ne => {
+                        if at != bt {
+                            self.diags.push(
+                                Diagnostic::new(
+                                    Code::TypeMismatch,
+                                    self.site(b.span),
+                                    format!(
+                                        "`{}` compares two values of one type, but this is {} and the left side is {}",
+                                        op.as_str(),
+                                        bt.describe(),
+                                        at.describe()
+                                    ),
+                                    format!("expected {}", at.describe()),
+                                )
+                                .with_help("compare numbers with numbers and true/false values with true/false values"),
+                            );
+                        }
+                        Ty::Bool
+                    }
+                };
+                let irop = match op {
+                    Or => ir::BinOp::Or,
+                    And => ir::BinOp::And,
+                    Eq => ir::BinOp::Eq,
+                    Ne => ir::BinOp::Ne,
+                    Lt => ir::BinOp::Lt,
+                    Le => ir::BinOp::Le,
+                    Gt => ir::BinOp::Gt,
+                    Ge => ir::BinOp::Ge,
+                    Add => ir::BinOp::Add,
+                    Sub => ir::BinOp::Sub,
+                };
+                (ir::Expr::Bin(irop, Box::new(ae), Box::new(be)), ty)
+            }
+        }
+    }
+}
+
+fn plural(t: Ty) -> &'static str {
+    match t {
+        Ty::Int => "numbers",
+        Ty::Bool => "true/false values",
+    }
+}
+
+/// The value of an expression made of number literals only.
+fn const_value(e: &ast::Expr) -> Option<i64> {
+    match &e.kind {
+        ast::ExprKind::Int(v) => Some(*v),
+        ast::ExprKind::Unary(ast::UnOp::Neg, x) => const_value(x).map(i64::saturating_neg),
+        ast::ExprKind::Binary(ast::BinOp::Add, a, b) => Some(const_value(a)?.saturating_add(const_value(b)?)),
+        ast::ExprKind::Binary(ast::BinOp::Sub, a, b) => Some(const_value(a)?.saturating_sub(const_value(b)?)),
+        _ => None,
+    }
+}

@@ -1,0 +1,264 @@
+//! The compiled story: a serialisable intermediate representation with every name
+//! resolved to an index. The compiler writes it; the runtime runs it.
+
+use serde::{Deserialize, Serialize};
+
+/// The version of the IR's serialised form; bumped on any incompatible change.
+pub const FORMAT: u32 = 1;
+
+/// Index of a node in [`Story::nodes`].
+pub type NodeId = u32;
+/// Index of a variable in [`Story::variables`].
+pub type VarId = u32;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Story {
+    /// Always [`FORMAT`] for stories this version writes.
+    pub format: u32,
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_note: Option<String>,
+    pub start: NodeId,
+    /// The source files, in story order; [`Pos::file`] indexes this list.
+    pub files: Vec<String>,
+    pub characters: Vec<Character>,
+    pub variables: Vec<Variable>,
+    pub nodes: Vec<Node>,
+}
+
+/// Where something was written: a file of [`Story::files`] and a 1-based line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+pub struct Pos {
+    pub file: u32,
+    pub line: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Character {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum VarType {
+    Int { lo: i64, hi: i64 },
+    Bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Variable {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    pub shown: bool,
+    #[serde(flatten)]
+    pub ty: VarType,
+    /// The initial value; booleans are 0 or 1.
+    pub init: i64,
+    pub at: Pos,
+}
+
+impl Variable {
+    /// The name the debrief shows: the label, or the name.
+    pub fn display_name(&self) -> &str {
+        self.label.as_deref().unwrap_or(&self.name)
+    }
+
+    pub fn is_bool(&self) -> bool {
+        matches!(self.ty, VarType::Bool)
+    }
+
+    /// Clamps a value into the declared range (booleans are already 0 or 1).
+    pub fn clamp(&self, v: i64) -> i64 {
+        match self.ty {
+            VarType::Int { lo, hi } => v.clamp(lo, hi),
+            VarType::Bool => v,
+        }
+    }
+
+    /// The value as the story prints it.
+    pub fn format(&self, v: i64) -> String {
+        format_value(v, self.is_bool())
+    }
+}
+
+/// Prints a value: booleans as `true` / `false`, integers in decimal.
+pub fn format_value(v: i64, is_bool: bool) -> String {
+    if is_bool {
+        if v != 0 { "true" } else { "false" }.to_string()
+    } else {
+        v.to_string()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Rating {
+    Good,
+    Mixed,
+    Bad,
+}
+
+impl Rating {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rating::Good => "good",
+            Rating::Mixed => "mixed",
+            Rating::Bad => "bad",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum NodeKind {
+    Scene,
+    Outcome { rating: Rating },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Node {
+    pub id: String,
+    #[serde(flatten)]
+    pub kind: NodeKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    pub at: Pos,
+    pub body: Block,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub choices: Vec<Choice>,
+}
+
+impl Node {
+    pub fn is_outcome(&self) -> bool {
+        matches!(self.kind, NodeKind::Outcome { .. })
+    }
+
+    pub fn rating(&self) -> Option<Rating> {
+        match self.kind {
+            NodeKind::Outcome { rating } => Some(rating),
+            NodeKind::Scene => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Choice {
+    pub sticky: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guard: Option<Expr>,
+    pub text: Text,
+    pub body: Block,
+    pub at: Pos,
+}
+
+pub type Block = Vec<Stmt>;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "stmt", rename_all = "lowercase")]
+pub enum Stmt {
+    /// Narration (`speaker: None`) or dialogue.
+    Line {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        speaker: Option<u32>,
+        text: Text,
+    },
+    Note {
+        text: Text,
+    },
+    Effects {
+        effects: Vec<Effect>,
+    },
+    Divert {
+        target: NodeId,
+    },
+    If {
+        branches: Vec<Branch>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        otherwise: Block,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Branch {
+    pub cond: Expr,
+    pub body: Block,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AssignOp {
+    Set,
+    Add,
+    Sub,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Effect {
+    pub var: VarId,
+    pub op: AssignOp,
+    pub value: Expr,
+}
+
+/// Text with interpolated expressions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(transparent)]
+pub struct Text {
+    pub parts: Vec<TextPart>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum TextPart {
+    Lit(String),
+    Expr { expr: Expr, is_bool: bool },
+}
+
+impl Text {
+    /// The text with every interpolation written as `{…}`: for labels and paths,
+    /// where no state is at hand.
+    pub fn plain(&self) -> String {
+        let mut s = String::new();
+        for p in &self.parts {
+            match p {
+                TextPart::Lit(l) => s.push_str(l),
+                TextPart::Expr { .. } => s.push_str("{…}"),
+            }
+        }
+        s
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BinOp {
+    Or,
+    And,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Add,
+    Sub,
+}
+
+/// An expression; booleans evaluate to 0 or 1.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Expr {
+    Const(i64),
+    Var(VarId),
+    Seen(NodeId),
+    Not(Box<Expr>),
+    Neg(Box<Expr>),
+    Bin(BinOp, Box<Expr>, Box<Expr>),
+}

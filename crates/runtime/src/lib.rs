@@ -1,0 +1,7 @@
+//! Threshold's runtime: the compiled story (IR), the play state, and the one
+//! transition function that says what a story does. No IO.
+
+pub mod ir;
+mod machine;
+
+pub use machine::{eval, get_bit, set_bit, Runner, Sink, State, Stop};

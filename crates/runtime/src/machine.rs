@@ -1,0 +1,300 @@
+//! The one transition function: from a state, run the story to the next choice point,
+//! outcome, or stuck state. The checker and the player both run stories through here.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ir::*;
+
+/// Where play stands: the node it waits at (or ended in), the variables, the
+/// once-only choices taken and the nodes entered.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct State {
+    pub node: NodeId,
+    pub vars: Vec<i64>,
+    /// One bit per choice of the story (see [`Runner::choice_id`]); set once a
+    /// once-only choice is taken.
+    pub taken: Vec<u64>,
+    /// One bit per node; set once the node is entered.
+    pub seen: Vec<u64>,
+}
+
+impl State {
+    pub fn has_seen(&self, node: NodeId) -> bool {
+        get_bit(&self.seen, node as usize)
+    }
+
+    pub fn has_taken(&self, choice_id: u32) -> bool {
+        get_bit(&self.taken, choice_id as usize)
+    }
+}
+
+pub fn get_bit(bits: &[u64], i: usize) -> bool {
+    bits[i / 64] >> (i % 64) & 1 == 1
+}
+
+pub fn set_bit(bits: &mut [u64], i: usize) {
+    bits[i / 64] |= 1 << (i % 64);
+}
+
+/// Why a transition stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Stop {
+    /// Play waits at a scene with at least one choice available.
+    Choice,
+    /// Play reached an outcome (its body has run).
+    Outcome,
+    /// Play waits at a scene where no choice is available.
+    DeadEnd,
+    /// Diverts run in a circle without ever waiting; `node` is the first node of the
+    /// circle that was entered.
+    DivertLoop { node: NodeId },
+}
+
+/// What a transition reports on its way. Every method has an empty default, so the
+/// checker's sink costs nothing.
+pub trait Sink {
+    fn enter(&mut self, _node: NodeId) {}
+    fn line(&mut self, _speaker: Option<u32>, _text: &Text, _state: &State) {}
+    fn note(&mut self, _text: &Text, _state: &State) {}
+}
+
+impl Sink for () {}
+
+/// After this many node entries in one transition, the runner starts looking for a
+/// repeated situation (a divert loop).
+const LOOP_CHECK_AFTER: usize = 32;
+
+/// Runs one story. Holds the per-story tables and reusable scratch space.
+#[derive(Debug)]
+pub struct Runner<'s> {
+    story: &'s Story,
+    choice_base: Vec<u32>,
+    choice_count: u32,
+    trail: Vec<i64>,
+}
+
+impl<'s> Runner<'s> {
+    pub fn new(story: &'s Story) -> Self {
+        let mut choice_base = Vec::with_capacity(story.nodes.len());
+        let mut n = 0u32;
+        for node in &story.nodes {
+            choice_base.push(n);
+            n += node.choices.len() as u32;
+        }
+        Runner {
+            story,
+            choice_base,
+            choice_count: n,
+            trail: Vec::new(),
+        }
+    }
+
+    pub fn story(&self) -> &'s Story {
+        self.story
+    }
+
+    /// The story-wide number of choice `index` of `node`.
+    pub fn choice_id(&self, node: NodeId, index: usize) -> u32 {
+        self.choice_base[node as usize] + index as u32
+    }
+
+    /// How many choices the story has in all.
+    pub fn choice_count(&self) -> u32 {
+        self.choice_count
+    }
+
+    /// The state before the start node is entered.
+    pub fn initial_state(&self) -> State {
+        State {
+            node: self.story.start,
+            vars: self.story.variables.iter().map(|v| v.init).collect(),
+            taken: vec![0; (self.choice_count as usize).div_ceil(64)],
+            seen: vec![0; self.story.nodes.len().div_ceil(64)],
+        }
+    }
+
+    /// Enters the start node from the initial state.
+    pub fn start<S: Sink>(&mut self, sink: &mut S) -> (State, Stop) {
+        let mut state = self.initial_state();
+        let stop = self.enter(&mut state, self.story.start, sink);
+        (state, stop)
+    }
+
+    /// Whether choice `index` of the scene `state` waits at is offered.
+    pub fn is_available(&self, state: &State, index: usize) -> bool {
+        let choice = &self.story.nodes[state.node as usize].choices[index];
+        if !choice.sticky && state.has_taken(self.choice_id(state.node, index)) {
+            return false;
+        }
+        choice.guard.as_ref().is_none_or(|g| eval(g, state) != 0)
+    }
+
+    /// The indices of the choices offered at `state`, in source order.
+    pub fn available(&self, state: &State, out: &mut Vec<usize>) {
+        out.clear();
+        let n = self.story.nodes[state.node as usize].choices.len();
+        out.extend((0..n).filter(|&i| self.is_available(state, i)));
+    }
+
+    /// Takes choice `index` of the scene `state` waits at, and runs to the next stop.
+    /// The caller makes sure the choice is available.
+    pub fn choose<S: Sink>(&mut self, state: &mut State, index: usize, sink: &mut S) -> Stop {
+        let story = self.story;
+        let choice = &story.nodes[state.node as usize].choices[index];
+        if !choice.sticky {
+            let id = self.choice_id(state.node, index);
+            set_bit(&mut state.taken, id as usize);
+        }
+        match exec(story, &choice.body, state, sink) {
+            Some(target) => self.enter(state, target, sink),
+            // The compiler rejects a choice body that can end without a divert.
+            None => Stop::DeadEnd,
+        }
+    }
+
+    fn enter<S: Sink>(&mut self, state: &mut State, mut node: NodeId, sink: &mut S) -> Stop {
+        let story = self.story;
+        self.trail.clear();
+        let mut seen_at: Option<HashMap<Vec<i64>, usize>> = None;
+        let mut hops = 0usize;
+        loop {
+            state.node = node;
+            set_bit(&mut state.seen, node as usize);
+            // Record the situation at this entry, to find divert loops.
+            let width = 1 + state.vars.len() + state.seen.len();
+            let at = self.trail.len();
+            self.trail.push(i64::from(node));
+            self.trail.extend_from_slice(&state.vars);
+            self.trail.extend(state.seen.iter().map(|&w| w as i64));
+            if hops >= LOOP_CHECK_AFTER {
+                let map = seen_at.get_or_insert_with(|| {
+                    let mut m = HashMap::new();
+                    for (i, snap) in self.trail[..at].chunks(width).enumerate() {
+                        m.entry(snap.to_vec()).or_insert(i);
+                    }
+                    m
+                });
+                let snap = self.trail[at..].to_vec();
+                if let Some(&j) = map.get(&snap) {
+                    return Stop::DivertLoop {
+                        node: loop_entry(&self.trail, width, hops - j),
+                    };
+                }
+                map.insert(snap, hops);
+            }
+            sink.enter(node);
+            let n = &story.nodes[node as usize];
+            if let Some(target) = exec(story, &n.body, state, sink) {
+                node = target;
+                hops += 1;
+                continue;
+            }
+            if n.is_outcome() {
+                return Stop::Outcome;
+            }
+            let any = (0..n.choices.len()).any(|i| self.is_available(state, i));
+            return if any { Stop::Choice } else { Stop::DeadEnd };
+        }
+    }
+}
+
+/// The node of the first situation in `trail` that repeats `cycle` entries later.
+fn loop_entry(trail: &[i64], width: usize, cycle: usize) -> NodeId {
+    let snaps: Vec<&[i64]> = trail.chunks(width).collect();
+    let first = (0..snaps.len() - cycle)
+        .find(|&i| snaps[i] == snaps[i + cycle])
+        .unwrap_or(0);
+    snaps[first][0] as NodeId
+}
+
+/// Runs a block; returns the divert target if the block diverts.
+fn exec<S: Sink>(story: &Story, block: &[Stmt], state: &mut State, sink: &mut S) -> Option<NodeId> {
+    for stmt in block {
+        match stmt {
+            Stmt::Line { speaker, text } => sink.line(*speaker, text, state),
+            Stmt::Note { text } => sink.note(text, state),
+            Stmt::Effects { effects } => {
+                for e in effects {
+                    let v = eval(&e.value, state);
+                    let var = &story.variables[e.var as usize];
+                    let slot = &mut state.vars[e.var as usize];
+                    let new = match e.op {
+                        AssignOp::Set => v,
+                        AssignOp::Add => slot.saturating_add(v),
+                        AssignOp::Sub => slot.saturating_sub(v),
+                    };
+                    *slot = var.clamp(new);
+                }
+            }
+            Stmt::Divert { target } => return Some(*target),
+            Stmt::If {
+                branches,
+                otherwise,
+            } => {
+                let body = branches
+                    .iter()
+                    .find(|b| eval(&b.cond, state) != 0)
+                    .map_or(otherwise.as_slice(), |b| b.body.as_slice());
+                if let Some(t) = exec(story, body, state, sink) {
+                    return Some(t);
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Evaluates an expression in a state. Arithmetic saturates at the 64-bit limits.
+pub fn eval(e: &Expr, state: &State) -> i64 {
+    match e {
+        Expr::Const(c) => *c,
+        Expr::Var(v) => state.vars[*v as usize],
+        Expr::Seen(n) => i64::from(state.has_seen(*n)),
+        Expr::Not(x) => i64::from(eval(x, state) == 0),
+        Expr::Neg(x) => eval(x, state).saturating_neg(),
+        Expr::Bin(op, a, b) => {
+            let a = eval(a, state);
+            match op {
+                BinOp::Or => i64::from(a != 0 || eval(b, state) != 0),
+                BinOp::And => i64::from(a != 0 && eval(b, state) != 0),
+                _ => {
+                    let b = eval(b, state);
+                    match op {
+                        BinOp::Eq => i64::from(a == b),
+                        BinOp::Ne => i64::from(a != b),
+                        BinOp::Lt => i64::from(a < b),
+                        BinOp::Le => i64::from(a <= b),
+                        BinOp::Gt => i64::from(a > b),
+                        BinOp::Ge => i64::from(a >= b),
+                        BinOp::Add => a.saturating_add(b),
+                        BinOp::Sub => a.saturating_sub(b),
+                        BinOp::Or | BinOp::And => unreachable!("handled above"),
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Story {
+    /// The text as the trainee reads it in `state`.
+    pub fn render(&self, text: &Text, state: &State) -> String {
+        let mut s = String::new();
+        for p in &text.parts {
+            match p {
+                TextPart::Lit(l) => s.push_str(l),
+                TextPart::Expr { expr, is_bool } => {
+                    s.push_str(&format_value(eval(expr, state), *is_bool));
+                }
+            }
+        }
+        s
+    }
+
+    /// The node with this id, if any.
+    pub fn node_index(&self, id: &str) -> Option<NodeId> {
+        self.nodes.iter().position(|n| n.id == id).map(|i| i as NodeId)
+    }
+}

@@ -1,0 +1,795 @@
+//! Reads a file line by line: classifies each line, parses it with its grammar rule,
+//! and assembles nodes, choices and `{if}` blocks with an explicit stack.
+
+use crate::ast::*;
+use crate::build::{self, Ctx};
+use crate::errors::SyntaxError;
+use crate::parser::Rule;
+use crate::Parsed;
+
+/// How deeply `{if}` blocks may nest before the reader reports "nesting too deep".
+pub const MAX_IF_DEPTH: usize = 100;
+/// How deeply parentheses may nest inside one expression.
+pub const MAX_EXPR_DEPTH: usize = 64;
+/// How many operators one line's expressions may hold.
+pub(crate) const MAX_EXPR_OPERATORS: usize = 512;
+
+pub(crate) struct Reader<'s> {
+    src: &'s str,
+    errors: Vec<SyntaxError>,
+    file: File,
+    node: Option<NodeBuilder>,
+}
+
+/// A block being filled: the base block of a node or a choice, or an open `{if}`.
+enum Frame {
+    Base(Vec<Stmt>),
+    If {
+        open_span: Span,
+        done: Vec<Branch>,
+        cond: Expr,
+        cond_span: Span,
+        else_span: Option<Span>,
+        body: Vec<Stmt>,
+    },
+}
+
+impl Frame {
+    fn stmts(&mut self) -> &mut Vec<Stmt> {
+        match self {
+            Frame::Base(s) => s,
+            Frame::If { body, .. } => body,
+        }
+    }
+}
+
+struct NodeBuilder {
+    node: Node,
+    frames: Vec<Frame>,
+    /// The choice whose body is being filled, if any.
+    choice: Option<Choice>,
+    /// Inside a choice that stands in an outcome: its lines are not read.
+    skipping: bool,
+    /// `{if}` lines past [`MAX_IF_DEPTH`] not yet closed.
+    overflow: usize,
+}
+
+/// One classified line, trimmed: where it starts and its text.
+#[derive(Clone, Copy)]
+struct Line<'s> {
+    text: &'s str,
+    start: usize,
+}
+
+impl<'s> Line<'s> {
+    fn span(&self) -> Span {
+        Span::new(self.start, self.start + self.text.len())
+    }
+
+    /// The part after the first `n` bytes, trimmed, with its offset.
+    fn after(&self, n: usize) -> Line<'s> {
+        let rest = &self.text[n..];
+        let trimmed = rest.trim_start();
+        Line {
+            text: trimmed,
+            start: self.start + n + (rest.len() - trimmed.len()),
+        }
+    }
+
+    /// The line without its end-of-line comment.
+    fn without_comment(&self) -> Line<'s> {
+        Line {
+            text: strip_comment(self.text),
+            start: self.start,
+        }
+    }
+}
+
+/// Cuts a `//` comment that follows a blank and stands outside quotes.
+pub(crate) fn strip_comment(s: &str) -> &str {
+    let bytes = s.as_bytes();
+    let mut in_quote = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' if in_quote => i += 1,
+            b'"' => in_quote = !in_quote,
+            b'/' if !in_quote
+                && bytes.get(i + 1) == Some(&b'/')
+                && i > 0
+                && matches!(bytes[i - 1], b' ' | b'\t') =>
+            {
+                return s[..i].trim_end();
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    s
+}
+
+fn starts_with_word(s: &str, word: &str) -> bool {
+    s.strip_prefix(word)
+        .is_some_and(|rest| rest.starts_with([' ', '\t']))
+}
+
+fn sigil(s: &str, sigil: &str) -> bool {
+    s.strip_prefix(sigil)
+        .is_some_and(|rest| rest.starts_with([' ', '\t']))
+}
+
+/// The length of a leading `IDENT:` followed by a blank or the end, if any.
+fn dialogue_prefix(s: &str) -> Option<usize> {
+    let bytes = s.as_bytes();
+    if !bytes.first().is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_') {
+        return None;
+    }
+    let n = bytes
+        .iter()
+        .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+        .count();
+    if bytes.get(n) != Some(&b':') {
+        return None;
+    }
+    match bytes.get(n + 1) {
+        None | Some(b' ') | Some(b'\t') => Some(n),
+        _ => None,
+    }
+}
+
+/// Which block marker a comment-stripped line is, if it is exactly one.
+fn block_marker(s: &str) -> Option<&'static str> {
+    let inner = s.strip_prefix('{')?.strip_suffix('}')?;
+    if inner.contains(['{', '}']) {
+        return None;
+    }
+    let inner = inner.trim();
+    if inner == "else" {
+        return Some("else");
+    }
+    if inner == "end" {
+        return Some("end");
+    }
+    for kw in ["if", "elif"] {
+        if let Some(rest) = inner.strip_prefix(kw) {
+            if rest.is_empty() || rest.starts_with([' ', '\t', '(']) {
+                return Some(kw);
+            }
+        }
+    }
+    None
+}
+
+impl<'s> Reader<'s> {
+    pub(crate) fn new(src: &'s str) -> Self {
+        Reader {
+            src,
+            errors: Vec::new(),
+            file: File::default(),
+            node: None,
+        }
+    }
+
+    pub(crate) fn read(mut self) -> Parsed {
+        let src = self.src;
+        let mut pos = if src.starts_with('\u{feff}') { 3 } else { 0 };
+        while pos <= src.len() {
+            let end = src[pos..].find('\n').map_or(src.len(), |i| pos + i);
+            let raw = &src[pos..end];
+            let trimmed_start = raw.trim_start();
+            let text = trimmed_start.trim_end();
+            let line = Line {
+                text,
+                start: pos + (raw.len() - trimmed_start.len()),
+            };
+            self.line(line);
+            pos = end + 1;
+        }
+        self.finish_node();
+        Parsed {
+            file: self.file,
+            errors: self.errors,
+        }
+    }
+
+    fn line(&mut self, line: Line<'s>) {
+        let t = line.text;
+        if t.is_empty() || t.starts_with("//") {
+            return;
+        }
+        if starts_with_word(t, "scene") || starts_with_word(t, "outcome") {
+            self.header(line);
+            return;
+        }
+        if self.node.is_none() {
+            self.preamble_line(line);
+        } else {
+            self.body_line(line);
+        }
+    }
+
+    // ------------------------------------------------------------------ preamble
+
+    fn preamble_line(&mut self, line: Line<'s>) {
+        let l = line.without_comment();
+        let t = l.text;
+        let span = l.span();
+        let (rule, what) = if starts_with_word(t, "character") {
+            (Rule::character_line, "character")
+        } else if starts_with_word(t, "hidden") || starts_with_word(t, "shown") {
+            (Rule::variable_line, "variable")
+        } else if is_metadata(t) {
+            (Rule::metadata_line, "metadata")
+        } else {
+            let err = SyntaxError::syntax(
+                span,
+                "expected a declaration or metadata before the first scene",
+                "not a declaration",
+            )
+            .with_help(
+                "the preamble holds `title: …`-style metadata, `character`, `hidden` and `shown` lines; \
+                 story text goes after a header like `scene doorway`",
+            );
+            self.errors.push(err);
+            return;
+        };
+        match build::parse_rule(rule, t, l.start) {
+            Ok(pair) => {
+                let mut ctx = Ctx {
+                    off: l.start,
+                    errors: &mut self.errors,
+                };
+                let decl = match what {
+                    "character" => build::build_character_line(pair, &mut ctx, span),
+                    "variable" => build::build_variable_line(pair, &mut ctx, span),
+                    _ => build::build_metadata_line(pair, &mut ctx, span),
+                };
+                self.file.decls.push(decl);
+            }
+            Err(mut err) => {
+                if what == "variable" && !t.contains(" in ") && !t.contains("true") && !t.contains("false") {
+                    err.help = Some(
+                        "an integer variable needs a range: `hidden trust = 5 in 0..10`; \
+                         a boolean one is `= true` or `= false`"
+                            .into(),
+                    );
+                }
+                self.errors.push(err);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ headers
+
+    fn header(&mut self, line: Line<'s>) {
+        self.finish_node();
+        let l = line.without_comment();
+        let is_scene = starts_with_word(l.text, "scene");
+        let rule = if is_scene {
+            Rule::scene_line
+        } else {
+            Rule::outcome_line
+        };
+        let (id, kind) = match build::parse_rule(rule, l.text, l.start) {
+            Ok(pair) => {
+                let mut ctx = Ctx {
+                    off: l.start,
+                    errors: &mut self.errors,
+                };
+                if is_scene {
+                    build::build_scene_line(pair, &mut ctx)
+                } else {
+                    build::build_outcome_line(pair, &mut ctx)
+                }
+            }
+            Err(mut err) => {
+                if !is_scene {
+                    err.help.get_or_insert_with(|| {
+                        "an outcome header is `outcome ID RATING \"Title\"`, with RATING `good`, `mixed` or `bad`"
+                            .into()
+                    });
+                } else {
+                    err.help.get_or_insert_with(|| {
+                        "a scene header is `scene ID` or `scene ID \"Title\"`; \
+                         prose that starts with \"scene\" needs a leading `\\`"
+                            .into()
+                    });
+                }
+                self.errors.push(err);
+                // Keep reading the body under a placeholder so its lines are still checked.
+                let word = l.after(if is_scene { 5 } else { 7 });
+                let name: String = word
+                    .text
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                let id = Ident {
+                    span: Span::new(word.start, word.start + name.len()),
+                    name,
+                };
+                let kind = if is_scene {
+                    NodeKind::Scene { title: None }
+                } else {
+                    NodeKind::Outcome {
+                        rating: Rating::Mixed,
+                        title: StrLit {
+                            value: String::new(),
+                            span: l.span(),
+                        },
+                    }
+                };
+                (id, kind)
+            }
+        };
+        self.node = Some(NodeBuilder {
+            node: Node {
+                id,
+                kind,
+                header_span: l.span(),
+                body: Vec::new(),
+                choices: Vec::new(),
+            },
+            frames: vec![Frame::Base(Vec::new())],
+            choice: None,
+            skipping: false,
+            overflow: 0,
+        });
+    }
+
+    fn finish_node(&mut self) {
+        let Some(mut nb) = self.node.take() else {
+            return;
+        };
+        self.close_ifs(&mut nb, true);
+        let block = nb.take_base();
+        if let Some(mut choice) = nb.choice.take() {
+            choice.body = block;
+            nb.node.choices.push(choice);
+        } else {
+            nb.node.body = block;
+        }
+        self.file.nodes.push(nb.node);
+    }
+
+    /// Closes every open `{if}` of the current block. At a header or the end of the
+    /// file each one is an error; at a choice line the caller reports one error.
+    fn close_ifs(&mut self, nb: &mut NodeBuilder, report: bool) {
+        nb.overflow = 0;
+        while nb.frames.len() > 1 {
+            let open_span = match nb.frames.last() {
+                Some(Frame::If { open_span, .. }) => *open_span,
+                _ => unreachable!("only the bottom frame is a base"),
+            };
+            if report {
+                self.errors.push(
+                    SyntaxError::syntax(open_span, "this `{if}` is never closed", "opened here")
+                        .with_help("add `{end}` where the conditional block ends"),
+                );
+            }
+            nb.pop_if();
+        }
+    }
+
+    // ------------------------------------------------------------------ bodies
+
+    fn body_line(&mut self, line: Line<'s>) {
+        let mut nb = self.node.take().expect("a body line belongs to a node");
+        self.body_line_in(&mut nb, line);
+        self.node = Some(nb);
+    }
+
+    fn body_line_in(&mut self, nb: &mut NodeBuilder, line: Line<'s>) {
+        let t = line.text;
+        let is_choice = sigil(t, "*") || sigil(t, "+");
+        if nb.skipping && !is_choice {
+            return;
+        }
+        if let Some(rest) = t.strip_prefix('\\') {
+            // `\{` keeps its backslash: it is the literal-brace escape.
+            let (text, start) = if rest.starts_with('{') {
+                (t, line.start)
+            } else {
+                (rest, line.start + 1)
+            };
+            let text = build::build_text(text, start, &mut self.errors);
+            nb.push(Stmt::Narration {
+                text,
+                span: line.span(),
+            });
+            return;
+        }
+        let stripped = line.without_comment();
+        if let Some(marker) = block_marker(stripped.text) {
+            self.marker(nb, marker, stripped);
+            return;
+        }
+        if is_choice {
+            self.choice(nb, line);
+        } else if sigil(t, "~") {
+            let l = stripped;
+            let stmt = match build::parse_rule(Rule::effects_line, l.text, l.start) {
+                Ok(pair) => {
+                    let mut ctx = Ctx {
+                        off: l.start,
+                        errors: &mut self.errors,
+                    };
+                    Stmt::Effects {
+                        effects: build::build_effects_line(pair, &mut ctx),
+                        span: l.span(),
+                    }
+                }
+                Err(err) => {
+                    self.errors.push(err.with_help_if_none(
+                        "effects look like `~ trust += 1, frame -= 2, rehearsed = true`",
+                    ));
+                    Stmt::Invalid {
+                        diverts: false,
+                        span: l.span(),
+                    }
+                }
+            };
+            nb.push(stmt);
+        } else if sigil(t, "!") {
+            let rest = line.after(1);
+            let text = build::build_text(rest.text, rest.start, &mut self.errors);
+            nb.push(Stmt::Note {
+                text,
+                span: line.span(),
+            });
+        } else if sigil(t, "->") {
+            let l = stripped;
+            if nb.node.is_outcome() {
+                self.errors.push(
+                    SyntaxError::misplaced(l.span(), "an outcome cannot divert", "divert in an outcome")
+                        .with_help("an outcome ends the story; move the divert into a scene"),
+                );
+                return;
+            }
+            let stmt = match build::parse_rule(Rule::divert_line, l.text, l.start) {
+                Ok(pair) => {
+                    let mut ctx = Ctx {
+                        off: l.start,
+                        errors: &mut self.errors,
+                    };
+                    Stmt::Divert {
+                        target: build::build_divert_line(pair, &mut ctx),
+                        span: l.span(),
+                    }
+                }
+                Err(err) => {
+                    self.errors.push(err.with_help_if_none(
+                        "a divert names one scene or outcome: `-> doorway`",
+                    ));
+                    Stmt::Invalid {
+                        diverts: true,
+                        span: l.span(),
+                    }
+                }
+            };
+            nb.push(stmt);
+        } else if let Some(n) = dialogue_prefix(t) {
+            let speaker = Ident {
+                name: t[..n].to_string(),
+                span: Span::new(line.start, line.start + n),
+            };
+            let rest = line.after(n + 1);
+            let text = build::build_text(rest.text, rest.start, &mut self.errors);
+            nb.push(Stmt::Dialogue {
+                speaker,
+                text,
+                span: line.span(),
+            });
+        } else {
+            let text = build::build_text(t, line.start, &mut self.errors);
+            nb.push(Stmt::Narration {
+                text,
+                span: line.span(),
+            });
+        }
+    }
+
+    fn marker(&mut self, nb: &mut NodeBuilder, marker: &str, l: Line<'s>) {
+        let span = l.span();
+        match marker {
+            "if" | "elif" => {
+                let rule = if marker == "if" {
+                    Rule::if_line
+                } else {
+                    Rule::elif_line
+                };
+                let cond = match build::parse_rule(rule, l.text, l.start) {
+                    Ok(pair) => {
+                        let mut ctx = Ctx {
+                            off: l.start,
+                            errors: &mut self.errors,
+                        };
+                        build::build_condition_line(pair, &mut ctx)
+                    }
+                    Err(err) => {
+                        self.errors.push(err.with_help_if_none(format!(
+                            "a condition looks like `{{{marker} trust >= 3}}`"
+                        )));
+                        Expr {
+                            kind: ExprKind::Bool(true),
+                            span,
+                        }
+                    }
+                };
+                if marker == "if" {
+                    self.open_if(nb, cond, span);
+                } else {
+                    self.elif(nb, cond, span);
+                }
+            }
+            "else" => self.else_(nb, span),
+            _ => self.end(nb, span),
+        }
+    }
+
+    fn open_if(&mut self, nb: &mut NodeBuilder, cond: Expr, span: Span) {
+        if nb.overflow > 0 || nb.frames.len() > MAX_IF_DEPTH {
+            if nb.overflow == 0 {
+                self.errors.push(
+                    SyntaxError::syntax(
+                        span,
+                        format!("`{{if}}` blocks nested too deep (more than {MAX_IF_DEPTH} levels)"),
+                        "nesting too deep",
+                    )
+                    .with_help("split the scene into several scenes joined by diverts"),
+                );
+            }
+            nb.overflow += 1;
+            return;
+        }
+        nb.frames.push(Frame::If {
+            open_span: span,
+            done: Vec::new(),
+            cond_span: span,
+            cond,
+            else_span: None,
+            body: Vec::new(),
+        });
+    }
+
+    fn elif(&mut self, nb: &mut NodeBuilder, new_cond: Expr, span: Span) {
+        if nb.overflow > 0 {
+            return;
+        }
+        match nb.frames.last_mut() {
+            Some(Frame::If {
+                done,
+                cond,
+                cond_span,
+                else_span: None,
+                body,
+                ..
+            }) => {
+                let finished = Branch {
+                    cond: std::mem::replace(cond, new_cond),
+                    body: std::mem::take(body),
+                    span: std::mem::replace(cond_span, span),
+                };
+                done.push(finished);
+            }
+            Some(Frame::If {
+                else_span: Some(_), ..
+            }) => self.errors.push(
+                SyntaxError::misplaced(span, "`{elif}` after `{else}`", "after the `{else}`")
+                    .with_help("move this branch above the `{else}`"),
+            ),
+            _ => self.errors.push(stray(span, "elif")),
+        }
+    }
+
+    fn else_(&mut self, nb: &mut NodeBuilder, span: Span) {
+        if nb.overflow > 0 {
+            return;
+        }
+        match nb.frames.last_mut() {
+            Some(Frame::If {
+                done,
+                cond,
+                cond_span,
+                else_span: else_span @ None,
+                body,
+                ..
+            }) => {
+                let finished = Branch {
+                    cond: cond.clone(),
+                    body: std::mem::take(body),
+                    span: *cond_span,
+                };
+                done.push(finished);
+                *else_span = Some(span);
+            }
+            Some(Frame::If {
+                else_span: Some(_), ..
+            }) => self.errors.push(
+                SyntaxError::misplaced(span, "a second `{else}` in one block", "second `{else}`")
+                    .with_help("a conditional block has at most one `{else}`"),
+            ),
+            _ => self.errors.push(stray(span, "else")),
+        }
+    }
+
+    fn end(&mut self, nb: &mut NodeBuilder, span: Span) {
+        if nb.overflow > 0 {
+            nb.overflow -= 1;
+            return;
+        }
+        if nb.frames.len() > 1 {
+            nb.pop_if_ending(span);
+        } else {
+            self.errors.push(stray(span, "end"));
+        }
+    }
+
+    fn choice(&mut self, nb: &mut NodeBuilder, line: Line<'s>) {
+        let span = line.span();
+        let sticky = line.text.starts_with('+');
+        if nb.node.is_outcome() {
+            if nb.frames.len() > 1 {
+                self.close_ifs(nb, false);
+            }
+            self.errors.push(
+                SyntaxError::misplaced(span, "an outcome cannot offer choices", "choice in an outcome")
+                    .with_help("an outcome ends the story; move the choice into a scene"),
+            );
+            nb.skipping = true;
+            return;
+        }
+        if nb.frames.len() > 1 || nb.overflow > 0 {
+            self.close_ifs(nb, false);
+            self.errors.push(
+                SyntaxError::misplaced(span, "a choice cannot stand inside `{if}`", "inside an open `{if}`")
+                    .with_help("give the choice a guard instead: `* {trust >= 3} text`; the open `{if}` ends here"),
+            );
+        }
+        let block = nb.take_base();
+        if let Some(mut prev) = nb.choice.take() {
+            prev.body = block;
+            nb.node.choices.push(prev);
+        } else {
+            nb.node.body = block;
+        }
+        let rest = line.after(1);
+        let (guard, text_line) = if rest.text.starts_with('{') {
+            match rest.text.find('}') {
+                Some(close) => {
+                    let guard_src = &rest.text[..=close];
+                    let guard = match build::parse_rule(Rule::guard, guard_src, rest.start) {
+                        Ok(pair) => {
+                            let mut ctx = Ctx {
+                                off: rest.start,
+                                errors: &mut self.errors,
+                            };
+                            Some(build::build_condition_line(pair, &mut ctx))
+                        }
+                        Err(err) => {
+                            self.errors.push(err.with_help_if_none(
+                                "a guard is a condition in braces right after the sigil: `* {trust >= 3} text`",
+                            ));
+                            None
+                        }
+                    };
+                    (guard, rest.after(close + 1))
+                }
+                None => {
+                    self.errors.push(
+                        SyntaxError::syntax(
+                            Span::new(rest.start, rest.start + 1),
+                            "this guard is never closed",
+                            "unclosed `{`",
+                        )
+                        .with_help("a guard looks like `* {trust >= 3} text`"),
+                    );
+                    (None, Line { text: "", start: rest.start + rest.text.len() })
+                }
+            }
+        } else {
+            (None, rest)
+        };
+        if text_line.text.is_empty() && guard.is_some() {
+            self.errors.push(
+                SyntaxError::syntax(
+                    Span::new(text_line.start, text_line.start),
+                    "this choice has no text",
+                    "text expected here",
+                )
+                .with_help("write what the trainee says or does after the guard: `* {trust >= 3} Ask again.`"),
+            );
+        }
+        let text = build::build_text(text_line.text, text_line.start, &mut self.errors);
+        nb.choice = Some(Choice {
+            sticky,
+            guard,
+            text,
+            body: Vec::new(),
+            span,
+        });
+    }
+}
+
+fn is_metadata(t: &str) -> bool {
+    let bytes = t.as_bytes();
+    if !bytes.first().is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_') {
+        return false;
+    }
+    let n = bytes
+        .iter()
+        .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_' || **b == b'-')
+        .count();
+    bytes.get(n) == Some(&b':')
+}
+
+fn stray(span: Span, marker: &str) -> SyntaxError {
+    SyntaxError::misplaced(
+        span,
+        format!("`{{{marker}}}` without an open `{{if}}`"),
+        format!("stray `{{{marker}}}`"),
+    )
+    .with_help("remove it, or add the `{if …}` it belongs to above it")
+}
+
+impl SyntaxError {
+    fn with_help_if_none(mut self, help: impl Into<String>) -> Self {
+        if self.help.is_none() {
+            self.help = Some(help.into());
+        }
+        self
+    }
+}
+
+impl NodeBuilder {
+    fn push(&mut self, stmt: Stmt) {
+        self.frames
+            .last_mut()
+            .expect("a node always has its base frame")
+            .stmts()
+            .push(stmt);
+    }
+
+    /// Takes the base block, leaving a fresh one. Callers close open `{if}`s first.
+    fn take_base(&mut self) -> Vec<Stmt> {
+        debug_assert_eq!(self.frames.len(), 1);
+        std::mem::take(self.frames[0].stmts())
+    }
+
+    fn pop_if(&mut self) {
+        let end = self.frames.last().map_or(Span::default(), |f| match f {
+            Frame::If { body, cond_span, .. } => body.last().map_or(*cond_span, Stmt::span),
+            Frame::Base(_) => Span::default(),
+        });
+        self.pop_if_ending(end);
+    }
+
+    fn pop_if_ending(&mut self, end_span: Span) {
+        let Some(Frame::If {
+            open_span,
+            mut done,
+            cond,
+            cond_span,
+            else_span,
+            body,
+        }) = self.frames.pop()
+        else {
+            unreachable!("pop_if_ending on a base frame");
+        };
+        let else_body = match else_span {
+            Some(span) => Some(ElseBranch { body, span }),
+            None => {
+                done.push(Branch {
+                    cond,
+                    body,
+                    span: cond_span,
+                });
+                None
+            }
+        };
+        self.push(Stmt::If {
+            branches: done,
+            else_body,
+            span: open_span.to(end_span),
+        });
+    }
+}

@@ -1,0 +1,161 @@
+//! `threshold check`: static diagnostics and the soundness proof, for people or as JSON.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::ValueEnum;
+use serde::Serialize;
+use threshold_compiler::{CheckOptions, Severity, DEFAULT_MAX_STATES};
+
+use crate::load::load_story;
+use crate::report::{self, JsonDiagnostic, Style};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Stories to check: `.scene` files or folders of them.
+    #[arg(required = true, value_name = "STORY")]
+    pub stories: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Fail on warnings as on errors.
+    #[arg(long)]
+    pub deny_warnings: bool,
+    /// Stop exploring after this many states (reported as `state-limit`).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_STATES)]
+    pub max_states: usize,
+    /// Also report the teaching lints: choices without feedback, outcomes without debrief.
+    #[arg(long)]
+    pub teaching: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct JsonStats {
+    nodes: usize,
+    choices: usize,
+    states: usize,
+    edges: usize,
+    ms: u64,
+}
+
+#[derive(Debug, Serialize)]
+struct JsonStory {
+    story: String,
+    ok: bool,
+    diagnostics: Vec<JsonDiagnostic>,
+    stats: JsonStats,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct JsonReport {
+    stories: Vec<JsonStory>,
+}
+
+pub fn run(args: &Args) -> u8 {
+    let options = CheckOptions {
+        max_states: args.max_states,
+        teaching: args.teaching,
+    };
+    let style = Style::for_stdout();
+    let mut exit = 0u8;
+    let mut json = JsonReport { stories: Vec::new() };
+    let stdout = std::io::stdout();
+    for path in &args.stories {
+        let name = path.display().to_string();
+        let sources = match load_story(path) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("error: {e}");
+                exit = exit.max(2);
+                json.stories.push(JsonStory {
+                    story: name,
+                    ok: false,
+                    diagnostics: Vec::new(),
+                    stats: JsonStats {
+                        nodes: 0,
+                        choices: 0,
+                        states: 0,
+                        edges: 0,
+                        ms: 0,
+                    },
+                    error: Some(e.to_string()),
+                });
+                continue;
+            }
+        };
+        let started = Instant::now();
+        let checked = threshold_compiler::check(&sources, options);
+        let ms = started.elapsed().as_millis() as u64;
+        let resolved = report::resolve(&sources, &checked.diagnostics);
+        let errors = resolved.iter().filter(|(j, _)| j.severity == "error").count();
+        let warnings = resolved.len() - errors;
+        let ok = errors == 0 && !(args.deny_warnings && warnings > 0);
+        if !ok {
+            exit = exit.max(1);
+        }
+        match args.format {
+            Format::Json => json.stories.push(JsonStory {
+                story: name,
+                ok,
+                diagnostics: resolved.into_iter().map(|(j, _)| j).collect(),
+                stats: JsonStats {
+                    nodes: checked.stats.nodes,
+                    choices: checked.stats.choices,
+                    states: checked.stats.states,
+                    edges: checked.stats.edges,
+                    ms,
+                },
+                error: None,
+            }),
+            Format::Human => {
+                let mut out = stdout.lock();
+                for (_, d) in &resolved {
+                    let _ = writeln!(out, "{}", report::render(&sources, d, style));
+                }
+                let _ = writeln!(out, "{}", summary_line(&name, ok, errors, warnings, &checked));
+            }
+        }
+    }
+    if args.format == Format::Json {
+        let mut out = stdout.lock();
+        let _ = serde_json::to_writer(&mut out, &json);
+        let _ = writeln!(out);
+    }
+    let _ = Severity::Error;
+    exit
+}
+
+fn summary_line(
+    name: &str,
+    ok: bool,
+    errors: usize,
+    warnings: usize,
+    checked: &threshold_compiler::Checked,
+) -> String {
+    let counts = report::count_summary(errors, warnings);
+    let s = &checked.stats;
+    let proof = if checked.graph.is_some() && errors == 0 {
+        format!(
+            "; every one of {} reachable states can reach an outcome",
+            s.states
+        )
+    } else if checked.graph.is_some() {
+        format!("; {} states explored", s.states)
+    } else {
+        String::new()
+    };
+    let verdict = if ok { "ok" } else { "FAILED" };
+    format!(
+        "{verdict}: {name}: {counts} ({} nodes, {} choices{proof})",
+        s.nodes, s.choices
+    )
+}

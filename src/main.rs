@@ -1,0 +1,49 @@
+//! The `threshold` command: check, compile and play scene stories.
+
+mod commands;
+mod load;
+mod report;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Write, prove and play branching training scenes.
+#[derive(Debug, Parser)]
+#[command(name = "threshold", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check stories: every static error at once, then a proof that every reachable
+    /// state can reach an outcome.
+    Check(commands::check::Args),
+    /// Compile a story to its JSON intermediate form.
+    Compile(commands::compile::Args),
+    /// Play a story in the console.
+    Play(commands::play::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Check(args) => commands::check::run(&args),
+        Command::Compile(args) => commands::compile::run(&args),
+        Command::Play(args) => commands::play::run(&args),
+    };
+    ExitCode::from(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_valid() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,215 @@
+//! The one place where diagnostics become output: miette reports for people and the
+//! contract's JSON for machines.
+
+use std::fmt;
+use std::io::IsTerminal;
+use std::sync::Arc;
+
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
+use serde::Serialize;
+use threshold_compiler::{Diagnostic, LineIndex, Severity, Source};
+
+/// A diagnostic with its place resolved to a file name, line and column.
+#[derive(Debug, Clone, Serialize)]
+pub struct JsonDiagnostic {
+    pub code: &'static str,
+    pub severity: &'static str,
+    pub message: String,
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<Vec<String>>,
+}
+
+/// Sorts diagnostics by file, line, column and code, and resolves their places.
+pub fn resolve(sources: &[Source], diags: &[Diagnostic]) -> Vec<(JsonDiagnostic, Diagnostic)> {
+    let indexes: Vec<LineIndex> = sources.iter().map(|s| LineIndex::new(&s.text)).collect();
+    let mut out: Vec<(usize, JsonDiagnostic, Diagnostic)> = diags
+        .iter()
+        .map(|d| {
+            let file = d.site.file.min(sources.len().saturating_sub(1));
+            let (line, column) = match sources.get(file) {
+                Some(s) => indexes[file].line_col_in(&s.text, d.site.span.start),
+                None => (1, 1),
+            };
+            (
+                file,
+                JsonDiagnostic {
+                    code: d.code.as_str(),
+                    severity: d.severity().as_str(),
+                    message: d.message.clone(),
+                    file: sources.get(file).map_or_else(String::new, |s| s.name.clone()),
+                    line,
+                    column,
+                    node: d.node.clone(),
+                    path: d.path.clone(),
+                },
+                d.clone(),
+            )
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        (a.0, a.1.line, a.1.column, a.1.code).cmp(&(b.0, b.1.line, b.1.column, b.1.code))
+    });
+    out.into_iter().map(|(_, j, d)| (j, d)).collect()
+}
+
+/// One diagnostic as miette sees it.
+#[derive(Debug)]
+struct Report {
+    code: &'static str,
+    severity: Severity,
+    message: String,
+    source: NamedSource<Arc<str>>,
+    labels: Vec<LabeledSpan>,
+    help: Option<String>,
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Report {}
+
+impl miette::Diagnostic for Report {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(self.code))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+        })
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        Some(&self.source)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        Some(Box::new(self.labels.iter().cloned()))
+    }
+}
+
+/// How rendered reports look.
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    pub color: bool,
+    pub width: usize,
+}
+
+impl Style {
+    /// Colour only on a terminal and never with `NO_COLOR`; the terminal's width.
+    pub fn for_stdout() -> Style {
+        let tty = std::io::stdout().is_terminal();
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let width = terminal_width().unwrap_or(80);
+        Style {
+            color: tty && !no_color,
+            width,
+        }
+    }
+
+    /// The fixed style of snapshot tests.
+    pub fn plain() -> Style {
+        Style {
+            color: false,
+            width: 80,
+        }
+    }
+}
+
+pub fn terminal_width() -> Option<usize> {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .filter(|&w| w >= 40)
+}
+
+fn span_of(text: &str, d: &Diagnostic) -> SourceSpan {
+    let start = d.site.span.start.min(text.len());
+    let end = d.site.span.end.clamp(start, text.len());
+    SourceSpan::new(start.into(), end - start)
+}
+
+/// Renders one diagnostic as a miette graphical report.
+pub fn render(sources: &[Source], d: &Diagnostic, style: Style) -> String {
+    let file = d.site.file.min(sources.len().saturating_sub(1));
+    let (name, text): (&str, &str) = sources
+        .get(file)
+        .map_or(("", ""), |s| (s.name.as_str(), s.text.as_str()));
+    let mut labels = vec![LabeledSpan::new_primary_with_span(
+        Some(d.label.clone()),
+        span_of(text, d),
+    )];
+    let mut help = Vec::new();
+    if let Some(path) = &d.path {
+        if path.is_empty() {
+            help.push("reached at the very start, before any choice".to_string());
+        } else {
+            let mut s = String::from("reached by these choices from the start:");
+            for (i, step) in path.iter().enumerate() {
+                s.push_str(&format!("\n  {}. {step}", i + 1));
+            }
+            help.push(s);
+        }
+    }
+    for note in &d.notes {
+        if note.site.file == file {
+            let start = note.site.span.start.min(text.len());
+            let end = note.site.span.end.clamp(start, text.len());
+            labels.push(LabeledSpan::new_with_span(
+                Some(note.label.clone()),
+                SourceSpan::new(start.into(), end - start),
+            ));
+        } else if let Some(other) = sources.get(note.site.file) {
+            let (line, col) = LineIndex::new(&other.text).line_col_in(&other.text, note.site.span.start);
+            help.push(format!("{}: {}:{line}:{col}", note.label, other.name));
+        }
+    }
+    if let Some(h) = &d.help {
+        help.push(h.clone());
+    }
+    let report = Report {
+        code: d.code.as_str(),
+        severity: d.severity(),
+        message: d.message.clone(),
+        source: NamedSource::new(name, Arc::from(text)),
+        labels,
+        help: (!help.is_empty()).then(|| help.join("\n")),
+    };
+    let theme = if style.color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme).with_width(style.width);
+    let mut out = String::new();
+    handler
+        .render_report(&mut out, &report)
+        .expect("rendering into a String cannot fail");
+    out
+}
+
+/// "2 errors, 1 warning"
+pub fn count_summary(errors: usize, warnings: usize) -> String {
+    fn n(k: usize, word: &str) -> String {
+        format!("{k} {word}{}", if k == 1 { "" } else { "s" })
+    }
+    match (errors, warnings) {
+        (0, 0) => "no problems".to_string(),
+        (e, 0) => n(e, "error"),
+        (0, w) => n(w, "warning"),
+        (e, w) => format!("{}, {}", n(e, "error"), n(w, "warning")),
+    }
+}
