@@ -84,6 +84,8 @@ struct Lowerer {
     used: Vec<bool>,
     in_outcome: bool,
     lines: Vec<LineIndex>,
+    /// Names whose declaration did not parse: not reported again when used.
+    broken: Vec<String>,
 }
 
 /// Runs the static phase over the files of one story, in story order.
@@ -98,8 +100,10 @@ pub fn lower(sources: &[Source]) -> Lowered {
         used: Vec::new(),
         in_outcome: false,
         lines: sources.iter().map(|s| LineIndex::new(&s.text)).collect(),
+        broken: Vec::new(),
     };
     for (file, p) in parsed.iter().enumerate() {
+        lw.broken.extend(p.file.broken_names.iter().cloned());
         for e in &p.errors {
             lw.diags.push(syntax_diagnostic(file, e));
         }
@@ -156,7 +160,8 @@ pub fn lower(sources: &[Source]) -> Lowered {
                             hi,
                             range_span,
                         } => {
-                            let (lo, hi) = if lo > hi {
+                            let empty = lo > hi;
+                            let (lo, hi) = if empty {
                                 lw.diags.push(
                                     Diagnostic::new(
                                         Code::OutOfRange,
@@ -170,7 +175,7 @@ pub fn lower(sources: &[Source]) -> Lowered {
                             } else {
                                 (lo, hi)
                             };
-                            if value < lo || value > hi {
+                            if !empty && (value < lo || value > hi) {
                                 lw.diags.push(
                                     Diagnostic::new(
                                         Code::OutOfRange,
@@ -501,7 +506,7 @@ impl Lowerer {
         self.in_outcome = n.is_outcome();
         let body = self.block(&n.body);
         let has_choices = !n.choices.is_empty();
-        if !n.is_outcome() && !has_choices && !always_diverts(&n.body) {
+        if !n.is_outcome() && !n.broken && !has_choices && !always_diverts(&n.body) {
             self.diags.push(
                 Diagnostic::new(
                     Code::FallsThrough,
@@ -593,6 +598,7 @@ impl Lowerer {
                 ast::Stmt::Dialogue { speaker, text, .. } => {
                     let sp = match self.chars.get(&speaker.name) {
                         Some((i, _)) => Some(*i),
+                        None if self.broken.contains(&speaker.name) => None,
                         None => {
                             let mut d = Diagnostic::new(
                                 Code::UnknownCharacter,
@@ -644,7 +650,8 @@ impl Lowerer {
                     let otherwise = else_body.as_ref().map_or_else(Vec::new, |e| self.block(&e.body));
                     out.push(ir::Stmt::If { branches, otherwise });
                 }
-                ast::Stmt::Invalid { diverts, .. } => diverted |= *diverts,
+                // A mistyped divert already has its error; no warnings follow from it.
+                ast::Stmt::Invalid { .. } => {}
             }
         }
         out
@@ -784,6 +791,10 @@ impl Lowerer {
     }
 
     fn unknown_variable(&mut self, name: &str, span: Span) {
+        if self.broken.iter().any(|b| b == name) {
+            // Its declaration did not parse and is reported there.
+            return;
+        }
         let help = match did_you_mean(name, self.vars.keys().map(String::as_str)) {
             Some(v) => format!("did you mean `{v}`?"),
             None => format!("declare it in the preamble, like `hidden {name} = 0 in 0..10`"),
@@ -818,30 +829,34 @@ impl Lowerer {
     /// Lowers an expression. Unknown names are reported and silence everything else
     /// about the expression (the type comes back as `None`).
     fn expr(&mut self, e: &ast::Expr) -> (ir::Expr, Option<Ty>) {
-        let before = self.diags.len();
-        self.report_unknown_names(e);
-        if self.diags.len() > before {
+        if self.report_unknown_names(e) {
             return (ir::Expr::Const(0), None);
         }
         let (x, ty) = self.typed(e);
         (x, Some(ty))
     }
 
-    fn report_unknown_names(&mut self, e: &ast::Expr) {
+    /// Reports every name in `e` that does not resolve; true if there was one.
+    fn report_unknown_names(&mut self, e: &ast::Expr) -> bool {
         match &e.kind {
             ast::ExprKind::Var(name) => match self.vars.get(name) {
-                Some((info, _)) => self.used[info.index as usize] = true,
-                None => self.unknown_variable(name, e.span),
+                Some((info, _)) => {
+                    self.used[info.index as usize] = true;
+                    false
+                }
+                None => {
+                    self.unknown_variable(name, e.span);
+                    true
+                }
             },
-            ast::ExprKind::Seen(id) => {
-                self.target(id, "`seen()`");
-            }
+            ast::ExprKind::Seen(id) => self.target(id, "`seen()`").is_none(),
             ast::ExprKind::Unary(_, x) => self.report_unknown_names(x),
             ast::ExprKind::Binary(_, a, b) => {
-                self.report_unknown_names(a);
-                self.report_unknown_names(b);
+                let a = self.report_unknown_names(a);
+                let b = self.report_unknown_names(b);
+                a || b
             }
-            ast::ExprKind::Int(_) | ast::ExprKind::Bool(_) => {}
+            ast::ExprKind::Int(_) | ast::ExprKind::Bool(_) => false,
         }
     }
 

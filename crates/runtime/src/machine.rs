@@ -200,13 +200,20 @@ impl<'s> Runner<'s> {
     }
 }
 
-/// The node of the first situation in `trail` that repeats `cycle` entries later.
+/// The first node of a divert loop that was entered: the situations from the first
+/// one that repeats `cycle` entries later form the loop; of the loop's nodes, the one
+/// entered earliest in this transition is where the loop was entered.
 fn loop_entry(trail: &[i64], width: usize, cycle: usize) -> NodeId {
     let snaps: Vec<&[i64]> = trail.chunks(width).collect();
     let first = (0..snaps.len() - cycle)
         .find(|&i| snaps[i] == snaps[i + cycle])
         .unwrap_or(0);
-    snaps[first][0] as NodeId
+    let in_loop: Vec<i64> = snaps[first..first + cycle].iter().map(|s| s[0]).collect();
+    let entry = snaps
+        .iter()
+        .find(|s| in_loop.contains(&s[0]))
+        .map_or(snaps[first][0], |s| s[0]);
+    entry as NodeId
 }
 
 /// Runs a block; returns the divert target if the block diverts.

@@ -47,6 +47,9 @@ pub struct StrLit {
 pub struct File {
     pub decls: Vec<Decl>,
     pub nodes: Vec<Node>,
+    /// Names from declaration lines that did not parse: references to them are not
+    /// reported again as unknown.
+    pub broken_names: Vec<String>,
 }
 
 /// A preamble line.
@@ -130,6 +133,9 @@ pub struct Node {
     /// The opening lines, before the first choice.
     pub body: Vec<Stmt>,
     pub choices: Vec<Choice>,
+    /// The header did not parse (its error is reported); structure checks of the
+    /// node as a whole are skipped.
+    pub broken: bool,
 }
 
 impl Node {

@@ -247,6 +247,17 @@ impl<'s> Reader<'s> {
                 self.file.decls.push(decl);
             }
             Err(mut err) => {
+                if what != "metadata" {
+                    let word = l.after(t.find([' ', '\t']).unwrap_or(t.len()));
+                    let name: String = word
+                        .text
+                        .chars()
+                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                        .collect();
+                    if !name.is_empty() {
+                        self.file.broken_names.push(name);
+                    }
+                }
                 if what == "variable" && !t.contains(" in ") && !t.contains("true") && !t.contains("false") {
                     err.help = Some(
                         "an integer variable needs a range: `hidden trust = 5 in 0..10`; \
@@ -270,6 +281,7 @@ impl<'s> Reader<'s> {
         } else {
             Rule::outcome_line
         };
+        let mut broken = false;
         let (id, kind) = match build::parse_rule(rule, l.text, l.start) {
             Ok(pair) => {
                 let mut ctx = Ctx {
@@ -296,6 +308,7 @@ impl<'s> Reader<'s> {
                     });
                 }
                 self.errors.push(err);
+                broken = true;
                 // Keep reading the body under a placeholder so its lines are still checked.
                 let word = l.after(if is_scene { 5 } else { 7 });
                 let name: String = word
@@ -328,6 +341,7 @@ impl<'s> Reader<'s> {
                 header_span: l.span(),
                 body: Vec::new(),
                 choices: Vec::new(),
+                broken,
             },
             frames: vec![Frame::Base(Vec::new())],
             choice: None,
@@ -401,6 +415,22 @@ impl<'s> Reader<'s> {
         let stripped = line.without_comment();
         if let Some(marker) = block_marker(stripped.text) {
             self.marker(nb, marker, stripped);
+            return;
+        }
+        if matches!(stripped.text, "->" | "~") {
+            let what = if stripped.text == "->" {
+                "a divert needs a target: `-> doorway`"
+            } else {
+                "effects look like `~ trust += 1`"
+            };
+            self.errors.push(
+                SyntaxError::syntax(stripped.span(), format!("`{}` alone on a line", stripped.text), "incomplete")
+                    .with_help(format!("{what}; to write it as narration, begin the line with `\\`")),
+            );
+            nb.push(Stmt::Invalid {
+                diverts: stripped.text == "->",
+                span: stripped.span(),
+            });
             return;
         }
         if is_choice {
