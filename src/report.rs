@@ -119,13 +119,6 @@ impl Style {
             width,
         }
     }
-
-    /// The fixed style of snapshot tests.
-    pub fn plain() -> Style {
-        Style {
-            color: false,
-            width: 80,
-        }
     }
 }
 
