@@ -119,7 +119,6 @@ impl Style {
             width,
         }
     }
-    }
 }
 
 pub fn terminal_width() -> Option<usize> {
