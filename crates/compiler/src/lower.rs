@@ -143,7 +143,7 @@ pub fn lower(sources: &[Source]) -> Lowered {
                     name,
                     init,
                     label,
-                    ..
+                    span: decl_span,
                 } => {
                     let site = lw.site(name.span);
                     if let Some((_, first)) = lw.vars.get(&name.name) {
@@ -214,7 +214,7 @@ pub fn lower(sources: &[Source]) -> Lowered {
                         init: value,
                         at: lw.pos(name.span),
                     });
-                    var_sites.push(site);
+                    var_sites.push(lw.site(*decl_span));
                 }
             }
         }
@@ -576,19 +576,9 @@ impl Lowerer {
     fn block(&mut self, stmts: &[ast::Stmt]) -> ir::Block {
         let mut out = Vec::with_capacity(stmts.len());
         let mut diverted = false;
-        let mut warned = false;
         for s in stmts {
-            if diverted && !warned {
-                warned = true;
-                self.diags.push(
-                    Diagnostic::new(
-                        Code::UnreachableLine,
-                        self.site(s.span()),
-                        "this line comes after a divert and never runs",
-                        "never runs",
-                    )
-                    .with_help("move it above the divert, or remove it"),
-                );
+            if diverted {
+                self.unreachable(s);
             }
             match s {
                 ast::Stmt::Narration { text, .. } => out.push(ir::Stmt::Line {
@@ -655,6 +645,33 @@ impl Lowerer {
             }
         }
         out
+    }
+
+    /// Warns on every line of a statement that follows a divert; block markers are
+    /// never unreachable lines, the lines inside the block are.
+    fn unreachable(&mut self, s: &ast::Stmt) {
+        match s {
+            ast::Stmt::If {
+                branches, else_body, ..
+            } => {
+                for b in branches {
+                    b.body.iter().for_each(|x| self.unreachable(x));
+                }
+                if let Some(e) = else_body {
+                    e.body.iter().for_each(|x| self.unreachable(x));
+                }
+            }
+            ast::Stmt::Invalid { .. } => {}
+            _ => self.diags.push(
+                Diagnostic::new(
+                    Code::UnreachableLine,
+                    self.site(s.span()),
+                    "this line comes after a divert and never runs",
+                    "never runs",
+                )
+                .with_help("move it above the divert, or remove it"),
+            ),
+        }
     }
 
     fn target(&mut self, id: &ast::Ident, what: &str) -> Option<u32> {
