@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use clap::ValueEnum;
 use serde::Serialize;
-use threshold_compiler::{CheckOptions, Severity, DEFAULT_MAX_STATES};
+use threshold_compiler::{CheckOptions, DEFAULT_MAX_STATES};
 
 use crate::load::load_story;
 use crate::report::{self, JsonDiagnostic, Style};
@@ -130,7 +130,6 @@ pub fn run(args: &Args) -> u8 {
         let _ = serde_json::to_writer(&mut out, &json);
         let _ = writeln!(out);
     }
-    let _ = Severity::Error;
     exit
 }
 
@@ -143,19 +142,17 @@ fn summary_line(
 ) -> String {
     let counts = report::count_summary(errors, warnings);
     let s = &checked.stats;
-    let proof = if checked.graph.is_some() && errors == 0 {
-        format!(
-            "; every one of {} reachable states can reach an outcome",
-            s.states
-        )
-    } else if checked.graph.is_some() {
-        format!("; {} states explored", s.states)
-    } else {
-        String::new()
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    let shape = format!("{}, {}", plural(s.nodes, "node"), plural(s.choices, "choice"));
+    let proof = match &checked.graph {
+        None => "soundness not checked until the errors are fixed".to_string(),
+        Some(g) if g.limited => "state limit reached, nothing claimed".to_string(),
+        Some(_) if errors == 0 => format!(
+            "{}, every one can reach an outcome",
+            plural(s.states, "reachable state")
+        ),
+        Some(_) => format!("{} explored", plural(s.states, "state")),
     };
     let verdict = if ok { "ok" } else { "FAILED" };
-    format!(
-        "{verdict}: {name}: {counts} ({} nodes, {} choices{proof})",
-        s.nodes, s.choices
-    )
+    format!("{verdict}: {name}: {counts} ({shape}; {proof})")
 }

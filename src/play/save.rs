@@ -1,0 +1,153 @@
+//! Saved sessions: the story's name and fingerprint, the choices taken (by number) and
+//! the reflections. Resuming replays the choices through the runtime.
+
+use std::fmt;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use threshold_runtime::ir::Story;
+use threshold_runtime::session::{Retraction, Session};
+
+/// The value of [`SaveFile::threshold_save`] this version writes and reads.
+pub const SAVE_FORMAT: u32 = 1;
+
+/// A saved session, as JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SaveFile {
+    /// Marks the file as a Threshold save, and its format.
+    pub threshold_save: u32,
+    /// The story path as it was given to `threshold play`.
+    pub story: String,
+    pub title: String,
+    /// [`fingerprint`] of the compiled story.
+    pub fingerprint: String,
+    /// The choices of the path, each numbered among those offered at its step.
+    pub choices: Vec<usize>,
+    /// One entry per choice (or fewer): what the trainee wrote about it.
+    #[serde(default)]
+    pub reflections: Vec<Option<String>>,
+    /// Choices taken back by undo or restart, for the transcript.
+    #[serde(default)]
+    pub taken_back: Vec<Retraction>,
+}
+
+impl SaveFile {
+    /// The save of `session`, playing the story at `story_path`.
+    pub fn of(session: &Session<'_>, story_path: &str, fingerprint: &str) -> SaveFile {
+        let mut reflections = session.reflections();
+        while reflections.last().is_some_and(Option::is_none) {
+            reflections.pop();
+        }
+        SaveFile {
+            threshold_save: SAVE_FORMAT,
+            story: story_path.to_string(),
+            title: session.story().title.clone(),
+            fingerprint: fingerprint.to_string(),
+            choices: session.numbers(),
+            reflections,
+            taken_back: session.retractions().to_vec(),
+        }
+    }
+
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut s = serde_json::to_string_pretty(self).expect("a save serialises");
+        s.push('\n');
+        s.into_bytes()
+    }
+}
+
+/// A stable fingerprint of the compiled story: FNV-1a (64-bit) of the IR's JSON, with
+/// the file names left out so that the same story read through another path matches.
+pub fn fingerprint(story: &Story) -> String {
+    let mut ir = story.clone();
+    ir.files.clear();
+    let json = serde_json::to_vec(&ir).expect("the IR serialises");
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in &json {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("fnv1a64:{h:016x}")
+}
+
+/// Why a save cannot be resumed (exit code 2; the save is left as it is).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SaveError {
+    Unreadable(String),
+    Damaged(String),
+    OtherStory { saved_title: String, saved_story: String },
+    Changed { title: String },
+}
+
+impl fmt::Display for SaveError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SaveError::Unreadable(why) => write!(f, "cannot read the save: {why}"),
+            SaveError::Damaged(why) => write!(f, "the save is damaged or not a Threshold save: {why}"),
+            SaveError::OtherStory {
+                saved_title,
+                saved_story,
+            } => write!(
+                f,
+                "the save belongs to another story: \u{201c}{saved_title}\u{201d} (played from `{saved_story}`)"
+            ),
+            SaveError::Changed { title } => write!(
+                f,
+                "\u{201c}{title}\u{201d} has changed since this save was made, so its choices may no \
+                 longer lead where they did; start a new session instead"
+            ),
+        }
+    }
+}
+
+/// Reads and parses a save.
+pub fn read(path: &Path) -> Result<SaveFile, SaveError> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        SaveError::Unreadable(match e.kind() {
+            std::io::ErrorKind::NotFound => "no such file".to_string(),
+            std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+            _ => e.to_string(),
+        })
+    })?;
+    let save: SaveFile =
+        serde_json::from_slice(&bytes).map_err(|e| SaveError::Damaged(e.to_string()))?;
+    if save.threshold_save != SAVE_FORMAT {
+        return Err(SaveError::Damaged(format!(
+            "save format {} is not one this version reads ({SAVE_FORMAT})",
+            save.threshold_save
+        )));
+    }
+    Ok(save)
+}
+
+/// Checks a save against the story and replays it.
+pub fn restore<'s>(story: &'s Story, fingerprint: &str, save: &SaveFile) -> Result<Session<'s>, SaveError> {
+    if save.fingerprint != fingerprint {
+        return Err(if save.title == story.title {
+            SaveError::Changed {
+                title: story.title.clone(),
+            }
+        } else {
+            SaveError::OtherStory {
+                saved_title: save.title.clone(),
+                saved_story: save.story.clone(),
+            }
+        });
+    }
+    if save.reflections.len() > save.choices.len() {
+        return Err(SaveError::Damaged(format!(
+            "{} reflections for {} choices",
+            save.reflections.len(),
+            save.choices.len()
+        )));
+    }
+    let mut session = Session::replay(story, &save.choices).map_err(|e| SaveError::Damaged(e.to_string()))?;
+    for (k, r) in save.reflections.iter().enumerate() {
+        if let Some(text) = r {
+            session.set_reflection(k + 1, text.clone());
+        }
+    }
+    session.restore_retractions(save.taken_back.clone());
+    Ok(session)
+}
