@@ -23,7 +23,11 @@ impl Ctx<'_> {
 
 /// Parses `input` (which starts at byte `off` of the file) with `rule`, after the
 /// nesting checks that keep the parser's recursion bounded.
-pub(crate) fn parse_rule(rule: Rule, input: &str, off: usize) -> Result<Pair<'_, Rule>, SyntaxError> {
+pub(crate) fn parse_rule(
+    rule: Rule,
+    input: &str,
+    off: usize,
+) -> Result<Pair<'_, Rule>, SyntaxError> {
     check_nesting(input, off)?;
     let mut pairs = SceneParser::parse(rule, input).map_err(|e| from_pest(e, input, off))?;
     let pair = pairs.next().expect("a successful parse yields its rule");
@@ -348,7 +352,9 @@ fn misplaced_marker_in_text(input: &str, off: usize) -> Option<SyntaxError> {
                     format!("`{{{word}…}}` must stand alone on its own line"),
                     "block marker inside a line",
                 )
-                .with_help("put each `{if …}`, `{elif …}`, `{else}` and `{end}` on a line of its own"),
+                .with_help(
+                    "put each `{if …}`, `{elif …}`, `{else}` and `{end}` on a line of its own",
+                ),
             );
         }
     }

@@ -67,7 +67,7 @@ pub fn rule_name(rule: Rule) -> &'static str {
         kw_true | kw_false | bool_initial => "`true` or `false`",
         kw_seen | seen_call => "`seen(NODE)`",
         cmp_op => "a comparison like `>=`",
-        add_op => "`+` or `-`",
+        add_op => "an operator like `+`",
         text | text_piece | text_chunk | brace_escape => "text",
         interp => "an interpolation like `{trust}`",
         metadata_line => "metadata like `title: The doorway request`",
@@ -81,7 +81,9 @@ pub fn rule_name(rule: Rule) -> &'static str {
         kw_in => "`in` and a range like `0..10`",
         range => "a range like `0..10`",
         scene_line | kw_scene => "a scene header like `scene doorway \"At the door\"`",
-        outcome_line | kw_outcome => "an outcome header like `outcome held good \"The frame holds\"`",
+        outcome_line | kw_outcome => {
+            "an outcome header like `outcome held good \"The frame holds\"`"
+        }
         rating => "a rating: `good`, `mixed` or `bad`",
         effects_line | effect => "an effect like `trust += 1`",
         assign_op => "`=`, `+=` or `-=`",
@@ -153,7 +155,59 @@ pub fn from_pest(err: pest::error::Error<Rule>, input: &str, offset: usize) -> S
     } else {
         format!("expected {expected}, found {found}")
     };
-    SyntaxError::syntax(span, message, format!("expected {}", short(&expected)))
+    let positives: &[Rule] = match &err.variant {
+        ErrorVariant::ParsingError { positives, .. } => positives,
+        ErrorVariant::CustomError { .. } => &[],
+    };
+    let mut e = SyntaxError::syntax(span, message, format!("expected {}", short(&expected)));
+    e.help = common_mistake(rest, positives);
+    e
+}
+
+/// A hint for mistakes authors often make, judged from the text at the error.
+fn common_mistake(rest: &str, positives: &[Rule]) -> Option<String> {
+    let hint = |s: &str| Some(s.to_string());
+    if rest.starts_with("&&") {
+        return hint("write `and` instead of `&&`");
+    }
+    if rest.starts_with("||") {
+        return hint("write `or` instead of `||`");
+    }
+    if rest.starts_with("=>") {
+        return hint("did you mean `>=`?");
+    }
+    if rest.starts_with("=<") {
+        return hint("did you mean `<=`?");
+    }
+    if rest.starts_with("=+") {
+        return hint("did you mean `+=`?");
+    }
+    if rest.starts_with("=-") {
+        return hint("did you mean `-=`?");
+    }
+    if rest.starts_with('!') && !rest.starts_with("!=") {
+        return hint("write `not` instead of `!`");
+    }
+    if rest.starts_with('=') && positives.contains(&Rule::cmp_op) {
+        return hint("to compare two values, write `==`");
+    }
+    if positives.contains(&Rule::assign_op) {
+        if rest.starts_with('+') {
+            return hint("did you mean `+=`?");
+        }
+        if rest.starts_with('-') {
+            return hint("did you mean `-=`?");
+        }
+    }
+    if positives.contains(&Rule::string)
+        && rest.starts_with(|c: char| c.is_alphanumeric() || c == '_')
+    {
+        return hint("text here goes in double quotes, like \"Alex\"");
+    }
+    if positives.contains(&Rule::range) && rest.contains('-') {
+        return hint("a range is written with two dots: `0..10`");
+    }
+    None
 }
 
 fn short(expected: &str) -> &str {

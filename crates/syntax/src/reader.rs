@@ -121,7 +121,10 @@ fn sigil(s: &str, sigil: &str) -> bool {
 /// The length of a leading `IDENT:` followed by a blank or the end, if any.
 fn dialogue_prefix(s: &str) -> Option<usize> {
     let bytes = s.as_bytes();
-    if !bytes.first().is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_') {
+    if !bytes
+        .first()
+        .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
+    {
         return None;
     }
     let n = bytes
@@ -258,7 +261,11 @@ impl<'s> Reader<'s> {
                         self.file.broken_names.push(name);
                     }
                 }
-                if what == "variable" && !t.contains(" in ") && !t.contains("true") && !t.contains("false") {
+                if what == "variable"
+                    && !t.contains(" in ")
+                    && !t.contains("true")
+                    && !t.contains("false")
+                {
                     err.help = Some(
                         "an integer variable needs a range: `hidden trust = 5 in 0..10`; \
                          a boolean one is `= true` or `= false`"
@@ -424,8 +431,14 @@ impl<'s> Reader<'s> {
                 "effects look like `~ trust += 1`"
             };
             self.errors.push(
-                SyntaxError::syntax(stripped.span(), format!("`{}` alone on a line", stripped.text), "incomplete")
-                    .with_help(format!("{what}; to write it as narration, begin the line with `\\`")),
+                SyntaxError::syntax(
+                    stripped.span(),
+                    format!("`{}` alone on a line", stripped.text),
+                    "incomplete",
+                )
+                .with_help(format!(
+                    "{what}; to write it as narration, begin the line with `\\`"
+                )),
             );
             nb.push(Stmt::Invalid {
                 diverts: stripped.text == "->",
@@ -470,8 +483,12 @@ impl<'s> Reader<'s> {
             let l = stripped;
             if nb.node.is_outcome() {
                 self.errors.push(
-                    SyntaxError::misplaced(l.span(), "an outcome cannot divert", "divert in an outcome")
-                        .with_help("an outcome ends the story; move the divert into a scene"),
+                    SyntaxError::misplaced(
+                        l.span(),
+                        "an outcome cannot divert",
+                        "divert in an outcome",
+                    )
+                    .with_help("an outcome ends the story; move the divert into a scene"),
                 );
                 return;
             }
@@ -487,9 +504,9 @@ impl<'s> Reader<'s> {
                     }
                 }
                 Err(err) => {
-                    self.errors.push(err.with_help_if_none(
-                        "a divert names one scene or outcome: `-> doorway`",
-                    ));
+                    self.errors.push(
+                        err.with_help_if_none("a divert names one scene or outcome: `-> doorway`"),
+                    );
                     Stmt::Invalid {
                         diverts: true,
                         span: l.span(),
@@ -562,7 +579,9 @@ impl<'s> Reader<'s> {
                 self.errors.push(
                     SyntaxError::syntax(
                         span,
-                        format!("`{{if}}` blocks nested too deep (more than {MAX_IF_DEPTH} levels)"),
+                        format!(
+                            "`{{if}}` blocks nested too deep (more than {MAX_IF_DEPTH} levels)"
+                        ),
                         "nesting too deep",
                     )
                     .with_help("split the scene into several scenes joined by diverts"),
@@ -662,8 +681,12 @@ impl<'s> Reader<'s> {
                 self.close_ifs(nb, false);
             }
             self.errors.push(
-                SyntaxError::misplaced(span, "an outcome cannot offer choices", "choice in an outcome")
-                    .with_help("an outcome ends the story; move the choice into a scene"),
+                SyntaxError::misplaced(
+                    span,
+                    "an outcome cannot offer choices",
+                    "choice in an outcome",
+                )
+                .with_help("an outcome ends the story; move the choice into a scene"),
             );
             nb.skipping = true;
             return;
@@ -713,7 +736,13 @@ impl<'s> Reader<'s> {
                         )
                         .with_help("a guard looks like `* {trust >= 3} text`"),
                     );
-                    (None, Line { text: "", start: rest.start + rest.text.len() })
+                    (
+                        None,
+                        Line {
+                            text: "",
+                            start: rest.start + rest.text.len(),
+                        },
+                    )
                 }
             }
         } else {
@@ -742,7 +771,10 @@ impl<'s> Reader<'s> {
 
 fn is_metadata(t: &str) -> bool {
     let bytes = t.as_bytes();
-    if !bytes.first().is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_') {
+    if !bytes
+        .first()
+        .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
+    {
         return false;
     }
     let n = bytes
@@ -787,7 +819,9 @@ impl NodeBuilder {
 
     fn pop_if(&mut self) {
         let end = self.frames.last().map_or(Span::default(), |f| match f {
-            Frame::If { body, cond_span, .. } => body.last().map_or(*cond_span, Stmt::span),
+            Frame::If {
+                body, cond_span, ..
+            } => body.last().map_or(*cond_span, Stmt::span),
             Frame::Base(_) => Span::default(),
         });
         self.pop_if_ending(end);
@@ -821,5 +855,142 @@ impl NodeBuilder {
             else_body,
             span: open_span.to(end_span),
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(src: &str) -> (Vec<Stmt>, Vec<Choice>, Vec<SyntaxError>) {
+        let p = crate::parse(&format!("title: T\nscene a\n{src}"));
+        let node = p.file.nodes.into_iter().next().expect("one node");
+        (node.body, node.choices, p.errors)
+    }
+
+    fn narration(s: &Stmt) -> String {
+        match s {
+            Stmt::Narration { text, .. } => text
+                .parts
+                .iter()
+                .map(|p| match p {
+                    TextPart::Lit(l) => l.clone(),
+                    TextPart::Interp(_) => "{}".into(),
+                })
+                .collect(),
+            other => panic!("not narration: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn comments_are_cut_only_after_a_blank_and_outside_quotes() {
+        assert_eq!(strip_comment("-> a // go"), "-> a");
+        assert_eq!(
+            strip_comment("title: https://x.org"),
+            "title: https://x.org"
+        );
+        assert_eq!(
+            strip_comment(r#"scene a "A // B" // c"#),
+            r#"scene a "A // B""#
+        );
+        assert_eq!(strip_comment("a//b"), "a//b");
+    }
+
+    #[test]
+    fn lines_that_look_structural_but_are_narration() {
+        let (stmts, choices, errors) =
+            body("*sighs*\n+1 for honesty\nhttps://x.org\n{trust} points\n\\* star\n\\Later: gone\n-> b\n");
+        assert!(choices.is_empty());
+        let texts: Vec<String> = stmts[..6].iter().map(narration).collect();
+        assert_eq!(
+            texts,
+            [
+                "*sighs*",
+                "+1 for honesty",
+                "https://x.org",
+                "{} points",
+                "* star",
+                "Later: gone"
+            ]
+        );
+        // `{trust}` is an interpolation; only unknown names fail, later, in the compiler.
+        assert!(errors.is_empty(), "{errors:?}");
+    }
+
+    #[test]
+    fn dialogue_needs_a_blank_after_the_colon() {
+        assert_eq!(dialogue_prefix("patient: hi"), Some(7));
+        assert_eq!(dialogue_prefix("patient:"), Some(7));
+        assert_eq!(dialogue_prefix("https://x"), None);
+        assert_eq!(dialogue_prefix("9lives: x"), None);
+    }
+
+    #[test]
+    fn block_markers_are_whole_lines() {
+        assert_eq!(block_marker("{if x > 1}"), Some("if"));
+        assert_eq!(block_marker("{ elif x }"), Some("elif"));
+        assert_eq!(block_marker("{else}"), Some("else"));
+        assert_eq!(block_marker("{end}"), Some("end"));
+        assert_eq!(block_marker("{iffy}"), None);
+        assert_eq!(block_marker("{if a} {b}"), None);
+        assert_eq!(block_marker("{trust}"), None);
+    }
+
+    #[test]
+    fn a_choice_owns_the_lines_after_it() {
+        let (stmts, choices, errors) =
+            body("Opening.\n* {x > 1} First.\n  ~ x += 1\n  -> b\n+ Second.\n  -> a\n");
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(stmts.len(), 1);
+        assert_eq!(choices.len(), 2);
+        assert!(choices[0].guard.is_some() && !choices[0].sticky);
+        assert_eq!(choices[0].body.len(), 2);
+        assert!(choices[1].sticky && choices[1].guard.is_none());
+    }
+
+    #[test]
+    fn conditional_blocks_nest() {
+        let (stmts, _, errors) =
+            body("{if a}\n{if b}\nx\n{else}\ny\n{end}\n{elif c}\nz\n{end}\n-> a\n");
+        assert!(errors.is_empty(), "{errors:?}");
+        match &stmts[0] {
+            Stmt::If {
+                branches,
+                else_body,
+                ..
+            } => {
+                assert_eq!(branches.len(), 2);
+                assert!(else_body.is_none());
+                assert!(matches!(
+                    &branches[0].body[0],
+                    Stmt::If {
+                        else_body: Some(_),
+                        ..
+                    }
+                ));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let n = 10_000;
+        let src = format!(
+            "{}x\n{}-> a\n",
+            "{if true}\n".repeat(n),
+            "{end}\n".repeat(n)
+        );
+        let (_, _, errors) = body(&src);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].message.contains("nested too deep"));
+    }
+
+    #[test]
+    fn errors_on_several_lines_are_all_reported() {
+        let (_, _, errors) = body("~ x +\n-> 1a\n{if (}\n{end}\n* {x Go\n  -> a\n");
+        let lines: Vec<usize> = errors.iter().map(|e| e.span.start).collect();
+        assert_eq!(errors.len(), 4, "{errors:?}");
+        assert!(lines.windows(2).all(|w| w[0] < w[1]));
     }
 }
