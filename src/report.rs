@@ -41,7 +41,9 @@ pub fn resolve(sources: &[Source], diags: &[Diagnostic]) -> Vec<(JsonDiagnostic,
                     code: d.code.as_str(),
                     severity: d.severity().as_str(),
                     message: d.message.clone(),
-                    file: sources.get(file).map_or_else(String::new, |s| s.name.clone()),
+                    file: sources
+                        .get(file)
+                        .map_or_else(String::new, |s| s.name.clone()),
                     line,
                     column,
                     node: d.node.clone(),
@@ -89,7 +91,9 @@ impl miette::Diagnostic for Report {
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
@@ -134,8 +138,77 @@ fn span_of(text: &str, d: &Diagnostic) -> SourceSpan {
     SourceSpan::new(start.into(), end - start)
 }
 
+/// All diagnostics of one story, as one report whose related reports are the
+/// diagnostics themselves.
+#[derive(Debug)]
+struct StoryReport {
+    message: String,
+    severity: Severity,
+    related: Vec<Report>,
+}
+
+impl fmt::Display for StoryReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for StoryReport {}
+
+impl miette::Diagnostic for StoryReport {
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+        })
+    }
+
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {
+        Some(Box::new(
+            self.related.iter().map(|r| r as &dyn miette::Diagnostic),
+        ))
+    }
+}
+
+fn handler(style: Style) -> GraphicalReportHandler {
+    let theme = if style.color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    GraphicalReportHandler::new_themed(theme).with_width(style.width)
+}
+
+/// Renders every diagnostic of a story (already sorted) as one report.
+pub fn render_story(name: &str, sources: &[Source], diags: &[&Diagnostic], style: Style) -> String {
+    let errors = diags.iter().filter(|d| d.is_error()).count();
+    let warnings = diags.len() - errors;
+    let report = StoryReport {
+        message: format!("{name}: {}", count_summary(errors, warnings)),
+        severity: if errors > 0 {
+            Severity::Error
+        } else {
+            Severity::Warning
+        },
+        related: diags.iter().map(|d| to_report(sources, d)).collect(),
+    };
+    let mut out = String::new();
+    handler(style)
+        .render_report(&mut out, &report)
+        .expect("rendering into a String cannot fail");
+    out
+}
+
 /// Renders one diagnostic as a miette graphical report.
 pub fn render(sources: &[Source], d: &Diagnostic, style: Style) -> String {
+    let mut out = String::new();
+    handler(style)
+        .render_report(&mut out, &to_report(sources, d))
+        .expect("rendering into a String cannot fail");
+    out
+}
+
+fn to_report(sources: &[Source], d: &Diagnostic) -> Report {
     let file = d.site.file.min(sources.len().saturating_sub(1));
     let (name, text): (&str, &str) = sources
         .get(file)
@@ -165,32 +238,22 @@ pub fn render(sources: &[Source], d: &Diagnostic, style: Style) -> String {
                 SourceSpan::new(start.into(), end - start),
             ));
         } else if let Some(other) = sources.get(note.site.file) {
-            let (line, col) = LineIndex::new(&other.text).line_col_in(&other.text, note.site.span.start);
+            let (line, col) =
+                LineIndex::new(&other.text).line_col_in(&other.text, note.site.span.start);
             help.push(format!("{}: {}:{line}:{col}", note.label, other.name));
         }
     }
     if let Some(h) = &d.help {
         help.push(h.clone());
     }
-    let report = Report {
+    Report {
         code: d.code.as_str(),
         severity: d.severity(),
         message: d.message.clone(),
         source: NamedSource::new(name, Arc::from(text)),
         labels,
         help: (!help.is_empty()).then(|| help.join("\n")),
-    };
-    let theme = if style.color {
-        GraphicalTheme::unicode()
-    } else {
-        GraphicalTheme::unicode_nocolor()
-    };
-    let handler = GraphicalReportHandler::new_themed(theme).with_width(style.width);
-    let mut out = String::new();
-    handler
-        .render_report(&mut out, &report)
-        .expect("rendering into a String cannot fail");
-    out
+    }
 }
 
 /// "2 errors, 1 warning"

@@ -67,7 +67,9 @@ pub fn run(args: &Args) -> u8 {
     };
     let style = Style::for_stdout();
     let mut exit = 0u8;
-    let mut json = JsonReport { stories: Vec::new() };
+    let mut json = JsonReport {
+        stories: Vec::new(),
+    };
     let stdout = std::io::stdout();
     for path in &args.stories {
         let name = path.display().to_string();
@@ -96,7 +98,10 @@ pub fn run(args: &Args) -> u8 {
         let checked = threshold_compiler::check(&sources, options);
         let ms = started.elapsed().as_millis() as u64;
         let resolved = report::resolve(&sources, &checked.diagnostics);
-        let errors = resolved.iter().filter(|(j, _)| j.severity == "error").count();
+        let errors = resolved
+            .iter()
+            .filter(|(j, _)| j.severity == "error")
+            .count();
         let warnings = resolved.len() - errors;
         let ok = errors == 0 && !(args.deny_warnings && warnings > 0);
         if !ok {
@@ -118,10 +123,19 @@ pub fn run(args: &Args) -> u8 {
             }),
             Format::Human => {
                 let mut out = stdout.lock();
-                for (_, d) in &resolved {
-                    let _ = writeln!(out, "{}", report::render(&sources, d, style));
+                if !resolved.is_empty() {
+                    let diags: Vec<_> = resolved.iter().map(|(_, d)| d).collect();
+                    let _ = writeln!(
+                        out,
+                        "{}",
+                        report::render_story(&name, &sources, &diags, style)
+                    );
                 }
-                let _ = writeln!(out, "{}", summary_line(&name, ok, errors, warnings, &checked));
+                let _ = writeln!(
+                    out,
+                    "{}",
+                    summary_line(&name, ok, errors, warnings, &checked)
+                );
             }
         }
     }
@@ -143,7 +157,11 @@ fn summary_line(
     let counts = report::count_summary(errors, warnings);
     let s = &checked.stats;
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
-    let shape = format!("{}, {}", plural(s.nodes, "node"), plural(s.choices, "choice"));
+    let shape = format!(
+        "{}, {}",
+        plural(s.nodes, "node"),
+        plural(s.choices, "choice")
+    );
     let proof = match &checked.graph {
         None => "soundness not checked until the errors are fixed".to_string(),
         Some(g) if g.limited => "state limit reached, nothing claimed".to_string(),
