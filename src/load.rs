@@ -64,7 +64,9 @@ fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) -> Result<
     for entry in entries {
         let entry = entry.map_err(|e| err(dir, io_message(&e), None))?;
         let p = entry.path();
-        let ft = entry.file_type().map_err(|e| err(&p, io_message(&e), None))?;
+        let ft = entry
+            .file_type()
+            .map_err(|e| err(&p, io_message(&e), None))?;
         let is_dir = ft.is_dir() || (ft.is_symlink() && p.is_dir());
         if is_dir {
             collect(root, &p, out)?;

@@ -2,6 +2,7 @@
 
 mod commands;
 mod load;
+mod play;
 mod report;
 
 use std::process::ExitCode;
@@ -25,6 +26,13 @@ pub enum Command {
     Compile(commands::compile::Args),
     /// Play a story in the console.
     Play(commands::play::Args),
+    /// Draw the story map: scenes, outcomes and choices, as Graphviz DOT or Mermaid.
+    Graph(commands::graph::Args),
+    /// Analyse a story: paths, probabilities and expected choices for every outcome,
+    /// hidden variables at each outcome, what stays reachable after each choice.
+    Analyze(commands::analyze::Args),
+    /// Run the story tests (`*.test` files) kept beside stories.
+    Test(commands::test::Args),
 }
 
 fn main() -> ExitCode {
@@ -33,6 +41,9 @@ fn main() -> ExitCode {
         Command::Check(args) => commands::check::run(&args),
         Command::Compile(args) => commands::compile::run(&args),
         Command::Play(args) => commands::play::run(&args),
+        Command::Graph(args) => commands::graph::run(&args),
+        Command::Analyze(args) => commands::analyze::run(&args),
+        Command::Test(args) => commands::test::run(&args),
     };
     ExitCode::from(code)
 }

@@ -109,7 +109,12 @@ fn json_has_the_contract_shape() {
     let story = &doc["stories"][0];
     assert_eq!(story["story"], FAIL);
     assert_eq!(story["ok"], false);
-    let keys: Vec<&str> = story.as_object().unwrap().keys().map(String::as_str).collect();
+    let keys: Vec<&str> = story
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     assert_eq!(keys, ["story", "ok", "diagnostics", "stats"]);
     let d = &story["diagnostics"][0];
     let keys: Vec<&str> = d.as_object().unwrap().keys().map(String::as_str).collect();
@@ -133,7 +138,12 @@ fn json_has_the_contract_shape() {
 
 #[test]
 fn diagnostics_are_sorted_by_file_line_column_code() {
-    let o = threshold(&["check", "--format", "json", "tests/corpus/fail/syntax.scene"]);
+    let o = threshold(&[
+        "check",
+        "--format",
+        "json",
+        "tests/corpus/fail/syntax.scene",
+    ]);
     let doc = json(&o);
     let keys: Vec<(u64, u64, String)> = doc["stories"][0]["diagnostics"]
         .as_array()
@@ -156,7 +166,11 @@ fn diagnostics_are_sorted_by_file_line_column_code() {
 fn folder_stories_report_each_file() {
     let dir = std::env::temp_dir().join(format!("threshold-folder-{}", std::process::id()));
     std::fs::create_dir_all(dir.join("sub")).unwrap();
-    std::fs::write(dir.join("a.scene"), "title: Two files\nscene a\n* Go.\n  -> b\n").unwrap();
+    std::fs::write(
+        dir.join("a.scene"),
+        "title: Two files\nscene a\n* Go.\n  -> b\n",
+    )
+    .unwrap();
     std::fs::write(dir.join("sub/b.scene"), "scene b\n-> nowhere\n").unwrap();
     let o = threshold(&["check", "--format", "json", dir.to_str().unwrap()]);
     let doc = json(&o);
@@ -186,7 +200,8 @@ fn compile_writes_the_versioned_ir() {
 
 /// The source and its rendered report, side by side in one snapshot.
 fn source_and_report(story: &str) -> String {
-    let source = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(story)).unwrap();
+    let source =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(story)).unwrap();
     let numbered: String = source
         .lines()
         .enumerate()
@@ -198,7 +213,14 @@ fn source_and_report(story: &str) -> String {
 
 #[test]
 fn rendered_static_diagnostics() {
-    for name in ["types", "unknown-names", "misplaced", "syntax", "duplicates", "warnings"] {
+    for name in [
+        "types",
+        "unknown-names",
+        "misplaced",
+        "syntax",
+        "duplicates",
+        "warnings",
+    ] {
         let story = format!("tests/corpus/fail/{name}.scene");
         insta::assert_snapshot!(format!("static_{name}"), source_and_report(&story));
     }

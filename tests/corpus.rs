@@ -71,7 +71,10 @@ fn corpus_matches_expected_diagnostics() {
         let is_pass = story.parent().unwrap().ends_with("pass");
         if is_pass {
             if diags.iter().any(|d| d["severity"] == "error") || code != 0 {
-                failures.push(format!("{}: expected to pass, got:\n{actual}", story.display()));
+                failures.push(format!(
+                    "{}: expected to pass, got:\n{actual}",
+                    story.display()
+                ));
             }
         } else if code != 1 && diags.iter().any(|d| d["severity"] == "error") {
             failures.push(format!("{}: exit code {code}, expected 1", story.display()));

@@ -9,7 +9,9 @@ use threshold_runtime::ir::{Rating, Story};
 use threshold_runtime::{Runner, Stop};
 
 fn story_dir(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("stories").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("stories")
+        .join(name)
 }
 
 fn sources(dir: &Path) -> Vec<Source> {
@@ -86,7 +88,11 @@ fn play(story: &Story, choices: &[usize]) -> Played {
     for &n in choices {
         assert_eq!(stop, Stop::Choice, "play stopped before choice {n}");
         runner.available(&state, &mut offered);
-        assert!(n >= 1 && n <= offered.len(), "choice {n} of {} offered", offered.len());
+        assert!(
+            n >= 1 && n <= offered.len(),
+            "choice {n} of {} offered",
+            offered.len()
+        );
         stop = runner.choose(&mut state, offered[n - 1], &mut ());
         steps.push(values(&state));
     }
@@ -112,13 +118,25 @@ fn every_story_is_sound_and_teaches() {
                 ..CheckOptions::default()
             },
         );
-        assert!(checked.diagnostics.is_empty(), "{name}: {:#?}", checked.diagnostics);
+        assert!(
+            checked.diagnostics.is_empty(),
+            "{name}: {:#?}",
+            checked.diagnostics
+        );
         let story = checked.lowered.story.unwrap();
         let scenes = story.nodes.iter().filter(|n| !n.is_outcome()).count();
-        let min = if name == "doorway-phone-number" { 12 } else { 8 };
+        let min = if name == "doorway-phone-number" {
+            12
+        } else {
+            8
+        };
         assert!(scenes >= min, "{name} has {scenes} scenes");
         for rating in [Rating::Good, Rating::Mixed, Rating::Bad] {
-            let n = story.nodes.iter().filter(|n| n.rating() == Some(rating)).count();
+            let n = story
+                .nodes
+                .iter()
+                .filter(|n| n.rating() == Some(rating))
+                .count();
             let want = if name == "doorway-phone-number" { 2 } else { 1 };
             assert!(n >= want, "{name}: {n} {rating:?} outcomes");
         }
@@ -171,7 +189,10 @@ fn phone_number_repair_after_a_weak_start_costs_something() {
     for start in [1, 2, 3] {
         let p = play(&s, &[start, 3, 1, 1, 1]);
         p.ended("discount_worked", Rating::Good);
-        assert!(p.last("trust") < best.last("trust"), "repair from move {start}");
+        assert!(
+            p.last("trust") < best.last("trust"),
+            "repair from move {start}"
+        );
     }
 }
 

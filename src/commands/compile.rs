@@ -32,7 +32,10 @@ pub fn run(args: &Args) -> u8 {
                 eprintln!("{}", report::render(&sources, &d, style));
             }
         }
-        eprintln!("error: `{}` has errors; nothing was written", args.story.display());
+        eprintln!(
+            "error: `{}` has errors; nothing was written",
+            args.story.display()
+        );
         return 1;
     };
     let json = serde_json::to_string_pretty(story).expect("the IR serialises");

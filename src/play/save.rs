@@ -76,8 +76,13 @@ pub fn fingerprint(story: &Story) -> String {
 pub enum SaveError {
     Unreadable(String),
     Damaged(String),
-    OtherStory { saved_title: String, saved_story: String },
-    Changed { title: String },
+    OtherStory {
+        saved_title: String,
+        saved_story: String,
+    },
+    Changed {
+        title: String,
+    },
 }
 
 impl fmt::Display for SaveError {
@@ -122,7 +127,11 @@ pub fn read(path: &Path) -> Result<SaveFile, SaveError> {
 }
 
 /// Checks a save against the story and replays it.
-pub fn restore<'s>(story: &'s Story, fingerprint: &str, save: &SaveFile) -> Result<Session<'s>, SaveError> {
+pub fn restore<'s>(
+    story: &'s Story,
+    fingerprint: &str,
+    save: &SaveFile,
+) -> Result<Session<'s>, SaveError> {
     if save.fingerprint != fingerprint {
         return Err(if save.title == story.title {
             SaveError::Changed {
@@ -142,7 +151,8 @@ pub fn restore<'s>(story: &'s Story, fingerprint: &str, save: &SaveFile) -> Resu
             save.choices.len()
         )));
     }
-    let mut session = Session::replay(story, &save.choices).map_err(|e| SaveError::Damaged(e.to_string()))?;
+    let mut session =
+        Session::replay(story, &save.choices).map_err(|e| SaveError::Damaged(e.to_string()))?;
     for (k, r) in save.reflections.iter().enumerate() {
         if let Some(text) = r {
             session.set_reflection(k + 1, text.clone());
@@ -150,4 +160,80 @@ pub fn restore<'s>(story: &'s Story, fingerprint: &str, save: &SaveFile) -> Resu
     }
     session.restore_retractions(save.taken_back.clone());
     Ok(session)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use threshold_compiler::{lower, Source};
+
+    fn compile(text: &str, name: &str) -> Story {
+        lower(&[Source {
+            name: name.into(),
+            text: text.into(),
+        }])
+        .story
+        .expect("the test story compiles")
+    }
+
+    const STORY: &str =
+        "title: T\nscene a\n* One.\n  -> a\n* Two.\n  -> fin\noutcome fin good \"End\"\nDone.\n";
+
+    #[test]
+    fn the_fingerprint_ignores_the_path_but_not_the_story() {
+        let a = compile(STORY, "a.scene");
+        let b = compile(STORY, "elsewhere/b.scene");
+        assert_eq!(fingerprint(&a), fingerprint(&b));
+        assert_eq!(fingerprint(&a), fingerprint(&a.clone()));
+        let changed = compile(&STORY.replace("Done.", "Done!"), "a.scene");
+        assert_ne!(fingerprint(&a), fingerprint(&changed));
+        assert!(fingerprint(&a).starts_with("fnv1a64:"));
+    }
+
+    #[test]
+    fn a_save_round_trips_and_replays() {
+        let story = compile(STORY, "a.scene");
+        let fp = fingerprint(&story);
+        let mut session = Session::new(&story);
+        session.choose(1).unwrap();
+        session.reflect("first");
+        session.choose(1).unwrap();
+        let save = SaveFile::of(&session, "a.scene", &fp);
+        assert_eq!(save.choices, vec![1, 1]);
+        assert_eq!(save.reflections, vec![Some("first".to_string())]);
+        let back: SaveFile = serde_json::from_slice(&save.to_bytes()).unwrap();
+        assert_eq!(back, save);
+        let restored = restore(&story, &fp, &back).unwrap();
+        assert_eq!(restored.steps(), session.steps());
+    }
+
+    #[test]
+    fn restore_refuses_what_does_not_fit() {
+        let story = compile(STORY, "a.scene");
+        let fp = fingerprint(&story);
+        let good = SaveFile::of(&Session::new(&story), "a.scene", &fp);
+        let mut other = good.clone();
+        other.fingerprint = "fnv1a64:0".into();
+        assert!(matches!(
+            restore(&story, &fp, &other),
+            Err(SaveError::Changed { .. })
+        ));
+        other.title = "Another".into();
+        assert!(matches!(
+            restore(&story, &fp, &other),
+            Err(SaveError::OtherStory { .. })
+        ));
+        let mut bad = good.clone();
+        bad.choices = vec![3];
+        assert!(matches!(
+            restore(&story, &fp, &bad),
+            Err(SaveError::Damaged(_))
+        ));
+        let mut bad = good;
+        bad.reflections = vec![None];
+        assert!(matches!(
+            restore(&story, &fp, &bad),
+            Err(SaveError::Damaged(_))
+        ));
+    }
 }

@@ -29,7 +29,7 @@ pub fn neutralise_keeping_offsets(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if is_unsafe(c) && c != '\r' {
-            out.extend(std::iter::repeat_n('?', c.len_utf8()));
+            out.push_str(&"?".repeat(c.len_utf8()));
         } else {
             out.push(c);
         }

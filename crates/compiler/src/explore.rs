@@ -71,7 +71,9 @@ impl Layout {
             .variables
             .iter()
             .map(|v| match v.ty {
-                VarType::Int { lo, hi } => (alloc(bits_for((hi as i128 - lo as i128 + 1) as u128)), lo),
+                VarType::Int { lo, hi } => {
+                    (alloc(bits_for((hi as i128 - lo as i128 + 1) as u128)), lo)
+                }
                 VarType::Bool => (alloc(1), 0),
             })
             .collect();
@@ -199,7 +201,10 @@ fn collect_seen(node: &threshold_runtime::ir::Node, out: &mut Vec<u32>) {
                 Stmt::Line { text: t, .. } | Stmt::Note { text: t } => text(t, out),
                 Stmt::Effects { effects } => effects.iter().for_each(|e| expr(&e.value, out)),
                 Stmt::Divert { .. } => {}
-                Stmt::If { branches, otherwise } => {
+                Stmt::If {
+                    branches,
+                    otherwise,
+                } => {
                     for br in branches {
                         expr(&br.cond, out);
                         block(&br.body, out);
@@ -303,7 +308,9 @@ impl Graph {
         let mut key = vec![0u64; w];
 
         let (first, stop) = runner.start(&mut Entered(&mut g.entered));
-        g.intern(story, &first, stop, NO_PARENT, 0, &mut table, &mut loops, &mut key, max_states);
+        g.intern(
+            story, &first, stop, NO_PARENT, 0, &mut table, &mut loops, &mut key, max_states,
+        );
 
         let mut cur = runner.initial_state();
         let mut next = cur.clone();
@@ -314,7 +321,8 @@ impl Graph {
                 head += 1;
                 continue;
             }
-            g.layout.unpack(&g.packed[head * w..(head + 1) * w], &mut cur);
+            g.layout
+                .unpack(&g.packed[head * w..(head + 1) * w], &mut cur);
             let n = story.nodes[cur.node as usize].choices.len();
             for i in 0..n {
                 if !runner.is_available(&cur, i) {
@@ -323,7 +331,17 @@ impl Graph {
                 set_bit(&mut g.offered, runner.choice_id(cur.node, i) as usize);
                 next.clone_from(&cur);
                 let stop = runner.choose(&mut next, i, &mut Entered(&mut g.entered));
-                let t = g.intern(story, &next, stop, head as u32, i as u32, &mut table, &mut loops, &mut key, max_states);
+                let t = g.intern(
+                    story,
+                    &next,
+                    stop,
+                    head as u32,
+                    i as u32,
+                    &mut table,
+                    &mut loops,
+                    &mut key,
+                    max_states,
+                );
                 if g.limited {
                     break;
                 }
@@ -365,7 +383,8 @@ impl Graph {
         self.layout.pack(s, key);
         let h = hash_words(key);
         let packed = &self.packed;
-        if let Some(&id) = table.find(h, |&i| &packed[i as usize * w..(i as usize + 1) * w] == key) {
+        if let Some(&id) = table.find(h, |&i| &packed[i as usize * w..(i as usize + 1) * w] == key)
+        {
             return id;
         }
         if self.state_count >= max_states {
@@ -375,14 +394,19 @@ impl Graph {
         let id = self.kinds.len() as u32;
         self.packed.extend_from_slice(key);
         let packed = &self.packed;
-        table.insert_unique(h, id, |&i| hash_words(&packed[i as usize * w..(i as usize + 1) * w]));
+        table.insert_unique(h, id, |&i| {
+            hash_words(&packed[i as usize * w..(i as usize + 1) * w])
+        });
         let kind = match stop {
             Stop::Choice => Kind::Waiting,
             Stop::Outcome => Kind::Outcome,
             Stop::DeadEnd => Kind::DeadEnd,
             Stop::DivertLoop { .. } => unreachable!("handled above"),
         };
-        debug_assert!(kind != Kind::Outcome || matches!(story.nodes[s.node as usize].kind, NodeKind::Outcome { .. }));
+        debug_assert!(
+            kind != Kind::Outcome
+                || matches!(story.nodes[s.node as usize].kind, NodeKind::Outcome { .. })
+        );
         self.state_count += 1;
         self.push_meta(kind, s.node, parent, choice);
         id
@@ -414,14 +438,21 @@ impl Graph {
 
     /// The successors of state `i`, each with the index of the choice that leads there.
     pub fn successors(&self, i: u32) -> impl Iterator<Item = (u32, u32)> + '_ {
-        let (a, b) = (self.edge_start[i as usize] as usize, self.edge_start[i as usize + 1] as usize);
-        self.edges[a..b].iter().copied().zip(self.edge_choice[a..b].iter().copied())
+        let (a, b) = (
+            self.edge_start[i as usize] as usize,
+            self.edge_start[i as usize + 1] as usize,
+        );
+        self.edges[a..b]
+            .iter()
+            .copied()
+            .zip(self.edge_choice[a..b].iter().copied())
     }
 
     /// Unpacks state `i` into `s` (shaped by [`Runner::initial_state`]).
     pub fn state_into(&self, i: u32, s: &mut State) {
         let w = self.layout.words();
-        self.layout.unpack(&self.packed[i as usize * w..(i as usize + 1) * w], s);
+        self.layout
+            .unpack(&self.packed[i as usize * w..(i as usize + 1) * w], s);
     }
 
     /// The states from the start to `i`: `[start, …, i]`.
@@ -445,7 +476,8 @@ impl Graph {
             .windows(2)
             .map(|w| {
                 self.state_into(w[0], &mut s);
-                let choice = &story.nodes[s.node as usize].choices[self.parent_choice[w[1] as usize] as usize];
+                let choice = &story.nodes[s.node as usize].choices
+                    [self.parent_choice[w[1] as usize] as usize];
                 story.render(&choice.text, &s)
             })
             .collect()

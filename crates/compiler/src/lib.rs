@@ -1,9 +1,12 @@
 //! Threshold's compiler: the static checks that lower a story to the IR, and the
 //! soundness analysis that proves every reachable state can reach an outcome. No IO.
 
+pub mod analyze;
 pub mod diagnostic;
 pub mod explore;
+pub mod graph_export;
 mod lower;
+pub mod reach;
 pub mod soundness;
 
 pub use diagnostic::{Code, Diagnostic, LineIndex, Note, Severity, Site};

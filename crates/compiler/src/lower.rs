@@ -73,7 +73,14 @@ struct NodeInfo {
     is_outcome: bool,
 }
 
-const KNOWN_KEYS: [&str; 6] = ["title", "author", "summary", "version", "start", "content_note"];
+const KNOWN_KEYS: [&str; 6] = [
+    "title",
+    "author",
+    "summary",
+    "version",
+    "start",
+    "content_note",
+];
 
 struct Lowerer {
     diags: Vec<Diagnostic>,
@@ -90,7 +97,10 @@ struct Lowerer {
 
 /// Runs the static phase over the files of one story, in story order.
 pub fn lower(sources: &[Source]) -> Lowered {
-    let parsed: Vec<_> = sources.iter().map(|s| threshold_syntax::parse(&s.text)).collect();
+    let parsed: Vec<_> = sources
+        .iter()
+        .map(|s| threshold_syntax::parse(&s.text))
+        .collect();
     let mut lw = Lowerer {
         diags: Vec::new(),
         file: 0,
@@ -135,7 +145,9 @@ pub fn lower(sources: &[Source]) -> Lowered {
                     lw.chars.insert(id.name.clone(), (index, site));
                     characters.push(ir::Character {
                         id: id.name.clone(),
-                        name: name.as_ref().map_or_else(|| id.name.clone(), |n| n.value.clone()),
+                        name: name
+                            .as_ref()
+                            .map_or_else(|| id.name.clone(), |n| n.value.clone()),
                     });
                 }
                 ast::Decl::Variable {
@@ -152,7 +164,9 @@ pub fn lower(sources: &[Source]) -> Lowered {
                         continue;
                     }
                     let (ty, irty, value, lo, hi) = match *init {
-                        ast::Init::Bool { value, .. } => (Ty::Bool, ir::VarType::Bool, i64::from(value), 0, 1),
+                        ast::Init::Bool { value, .. } => {
+                            (Ty::Bool, ir::VarType::Bool, i64::from(value), 0, 1)
+                        }
                         ast::Init::Int {
                             value,
                             value_span,
@@ -169,7 +183,9 @@ pub fn lower(sources: &[Source]) -> Lowered {
                                         format!("the range {lo}..{hi} of `{}` is empty", name.name),
                                         "empty range",
                                     )
-                                    .with_help(format!("write the smaller bound first: `{hi}..{lo}`")),
+                                    .with_help(format!(
+                                        "write the smaller bound first: `{hi}..{lo}`"
+                                    )),
                                 );
                                 (lo, lo)
                             } else {
@@ -189,7 +205,13 @@ pub fn lower(sources: &[Source]) -> Lowered {
                                     .with_help(format!("choose a value from {lo} to {hi}, or widen the range")),
                                 );
                             }
-                            (Ty::Int, ir::VarType::Int { lo, hi }, value.clamp(lo, hi), lo, hi)
+                            (
+                                Ty::Int,
+                                ir::VarType::Int { lo, hi },
+                                value.clamp(lo, hi),
+                                lo,
+                                hi,
+                            )
                         }
                     };
                     let index = variables.len() as u32;
@@ -266,8 +288,13 @@ pub fn lower(sources: &[Source]) -> Lowered {
                 span: Span::new(0, 0),
             };
             lw.diags.push(
-                Diagnostic::new(Code::MissingTitle, site, "the story has no title", "no `title:` in this story")
-                    .with_help("add a line like `title: The doorway request` before the first scene"),
+                Diagnostic::new(
+                    Code::MissingTitle,
+                    site,
+                    "the story has no title",
+                    "no `title:` in this story",
+                )
+                .with_help("add a line like `title: The doorway request` before the first scene"),
             );
             site
         }
@@ -310,7 +337,11 @@ pub fn lower(sources: &[Source]) -> Lowered {
             }
         },
         None => {
-            let first_scene = lw.nodes.values().find(|(i, _)| !i.is_outcome).map(|(i, _)| i.index);
+            let first_scene = lw
+                .nodes
+                .values()
+                .find(|(i, _)| !i.is_outcome)
+                .map(|(i, _)| i.index);
             if first_scene.is_none() {
                 lw.diags.push(
                     Diagnostic::new(
@@ -384,8 +415,13 @@ fn has_note(block: &[ast::Stmt]) -> bool {
     block.iter().any(|s| match s {
         ast::Stmt::Note { .. } => true,
         ast::Stmt::If {
-            branches, else_body, ..
-        } => branches.iter().any(|b| has_note(&b.body)) || else_body.as_ref().is_some_and(|e| has_note(&e.body)),
+            branches,
+            else_body,
+            ..
+        } => {
+            branches.iter().any(|b| has_note(&b.body))
+                || else_body.as_ref().is_some_and(|e| has_note(&e.body))
+        }
         _ => false,
     })
 }
@@ -395,7 +431,12 @@ fn syntax_diagnostic(file: usize, e: &SyntaxError) -> Diagnostic {
         SyntaxErrorKind::Syntax => Code::SyntaxError,
         SyntaxErrorKind::Misplaced => Code::MisplacedStatement,
     };
-    let mut d = Diagnostic::new(code, Site { file, span: e.span }, e.message.clone(), e.label.clone());
+    let mut d = Diagnostic::new(
+        code,
+        Site { file, span: e.span },
+        e.message.clone(),
+        e.label.clone(),
+    );
     d.help = e.help.clone();
     d
 }
@@ -405,7 +446,9 @@ fn always_diverts(block: &[ast::Stmt]) -> bool {
     block.iter().any(|s| match s {
         ast::Stmt::Divert { .. } | ast::Stmt::Invalid { diverts: true, .. } => true,
         ast::Stmt::If {
-            branches, else_body, ..
+            branches,
+            else_body,
+            ..
         } => {
             else_body.as_ref().is_some_and(|e| always_diverts(&e.body))
                 && branches.iter().all(|b| always_diverts(&b.body))
@@ -452,7 +495,10 @@ impl Lowerer {
         let Some(known) = KNOWN_KEYS.iter().find(|k| **k == key.name) else {
             let help = match did_you_mean(&key.name, KNOWN_KEYS) {
                 Some(k) => format!("did you mean `{k}`?"),
-                None => format!("the known keys are {}", KNOWN_KEYS.map(|k| format!("`{k}`")).join(", ")),
+                None => format!(
+                    "the known keys are {}",
+                    KNOWN_KEYS.map(|k| format!("`{k}`")).join(", ")
+                ),
             };
             self.diags.push(
                 Diagnostic::new(
@@ -511,7 +557,10 @@ impl Lowerer {
                 Diagnostic::new(
                     Code::FallsThrough,
                     self.site(n.header_span),
-                    format!("the scene `{}` has no choices and can end without a divert", n.id.name),
+                    format!(
+                        "the scene `{}` has no choices and can end without a divert",
+                        n.id.name
+                    ),
                     "play can run off the end of this scene",
                 )
                 .with_help(
@@ -551,7 +600,9 @@ impl Lowerer {
             })
             .collect();
         let (kind, title) = match &n.kind {
-            ast::NodeKind::Scene { title } => (ir::NodeKind::Scene, title.as_ref().map(|t| t.value.clone())),
+            ast::NodeKind::Scene { title } => {
+                (ir::NodeKind::Scene, title.as_ref().map(|t| t.value.clone()))
+            }
             ast::NodeKind::Outcome { rating, title } => (
                 ir::NodeKind::Outcome {
                     rating: match rating {
@@ -617,7 +668,9 @@ impl Lowerer {
                         text: self.text(text),
                     });
                 }
-                ast::Stmt::Note { text, .. } => out.push(ir::Stmt::Note { text: self.text(text) }),
+                ast::Stmt::Note { text, .. } => out.push(ir::Stmt::Note {
+                    text: self.text(text),
+                }),
                 ast::Stmt::Effects { effects, .. } => {
                     let effects = effects.iter().filter_map(|e| self.effect(e)).collect();
                     out.push(ir::Stmt::Effects { effects });
@@ -625,10 +678,14 @@ impl Lowerer {
                 ast::Stmt::Divert { target, .. } => {
                     diverted = true;
                     let t = self.target(target, "a divert");
-                    out.push(ir::Stmt::Divert { target: t.unwrap_or(0) });
+                    out.push(ir::Stmt::Divert {
+                        target: t.unwrap_or(0),
+                    });
                 }
                 ast::Stmt::If {
-                    branches, else_body, ..
+                    branches,
+                    else_body,
+                    ..
                 } => {
                     let branches = branches
                         .iter()
@@ -637,8 +694,13 @@ impl Lowerer {
                             body: self.block(&b.body),
                         })
                         .collect();
-                    let otherwise = else_body.as_ref().map_or_else(Vec::new, |e| self.block(&e.body));
-                    out.push(ir::Stmt::If { branches, otherwise });
+                    let otherwise = else_body
+                        .as_ref()
+                        .map_or_else(Vec::new, |e| self.block(&e.body));
+                    out.push(ir::Stmt::If {
+                        branches,
+                        otherwise,
+                    });
                 }
                 // A mistyped divert already has its error; no warnings follow from it.
                 ast::Stmt::Invalid { .. } => {}
@@ -652,7 +714,9 @@ impl Lowerer {
     fn unreachable(&mut self, s: &ast::Stmt) {
         match s {
             ast::Stmt::If {
-                branches, else_body, ..
+                branches,
+                else_body,
+                ..
             } => {
                 for b in branches {
                     b.body.iter().for_each(|x| self.unreachable(x));
@@ -686,7 +750,10 @@ impl Lowerer {
             Diagnostic::new(
                 Code::UnknownTarget,
                 self.site(id.span),
-                format!("{what} names `{}`, but no scene or outcome has that name", id.name),
+                format!(
+                    "{what} names `{}`, but no scene or outcome has that name",
+                    id.name
+                ),
                 "no such node",
             )
             .with_help(help),
@@ -744,7 +811,10 @@ impl Lowerer {
     }
 
     fn effect(&mut self, e: &ast::Effect) -> Option<ir::Effect> {
-        let target = self.vars.get(&e.target.name).map(|(i, _)| (i.index, i.ty, i.lo, i.hi));
+        let target = self
+            .vars
+            .get(&e.target.name)
+            .map(|(i, _)| (i.index, i.ty, i.lo, i.hi));
         if target.is_none() {
             self.unknown_variable(&e.target.name, e.target.span);
         }
@@ -767,7 +837,10 @@ impl Lowerer {
                 Diagnostic::new(
                     Code::TypeMismatch,
                     self.site(e.target.span),
-                    format!("`{op_text}` adds to a number, but `{}` is true or false", e.target.name),
+                    format!(
+                        "`{op_text}` adds to a number, but `{}` is true or false",
+                        e.target.name
+                    ),
                     "true or false",
                 )
                 .with_help(format!("set it instead: `~ {} = true`", e.target.name)),
@@ -777,11 +850,19 @@ impl Lowerer {
                 Diagnostic::new(
                     Code::TypeMismatch,
                     self.site(e.value.span),
-                    format!("`{}` is {}, but this value is {}", e.target.name, tty.describe(), vty.describe()),
+                    format!(
+                        "`{}` is {}, but this value is {}",
+                        e.target.name,
+                        tty.describe(),
+                        vty.describe()
+                    ),
                     format!("expected {}", tty.describe()),
                 )
                 .with_help(match tty {
-                    Ty::Int => format!("give `{}` a number, like `~ {} {op_text} 1`", e.target.name, e.target.name),
+                    Ty::Int => format!(
+                        "give `{}` a number, like `~ {} {op_text} 1`",
+                        e.target.name, e.target.name
+                    ),
                     Ty::Bool => format!("give `{}` `true` or `false`", e.target.name),
                 }),
             );
@@ -795,7 +876,9 @@ impl Lowerer {
                             format!("{c} is outside the range {lo}..{hi} of `{}`", e.target.name),
                             "outside the range",
                         )
-                        .with_help(format!("choose a value from {lo} to {hi}, or widen the range")),
+                        .with_help(format!(
+                            "choose a value from {lo} to {hi}, or widen the range"
+                        )),
                     );
                 }
             }
@@ -883,7 +966,11 @@ impl Lowerer {
                 Diagnostic::new(
                     Code::TypeMismatch,
                     self.site(e.span),
-                    format!("`{op}` takes {}, but this is {}", plural(want), got.describe()),
+                    format!(
+                        "`{op}` takes {}, but this is {}",
+                        plural(want),
+                        got.describe()
+                    ),
                     format!("expected {}", want.describe()),
                 )
                 .with_help(match want {
@@ -902,7 +989,10 @@ impl Lowerer {
                 let (info, _) = &self.vars[name.as_str()];
                 (ir::Expr::Var(info.index), info.ty)
             }
-            ast::ExprKind::Seen(id) => (ir::Expr::Seen(self.nodes[id.name.as_str()].0.index), Ty::Bool),
+            ast::ExprKind::Seen(id) => (
+                ir::Expr::Seen(self.nodes[id.name.as_str()].0.index),
+                Ty::Bool,
+            ),
             ast::ExprKind::Unary(op, x) => {
                 let (xe, xt) = self.typed(x);
                 match op {
@@ -986,8 +1076,12 @@ fn const_value(e: &ast::Expr) -> Option<i64> {
     match &e.kind {
         ast::ExprKind::Int(v) => Some(*v),
         ast::ExprKind::Unary(ast::UnOp::Neg, x) => const_value(x).map(i64::saturating_neg),
-        ast::ExprKind::Binary(ast::BinOp::Add, a, b) => Some(const_value(a)?.saturating_add(const_value(b)?)),
-        ast::ExprKind::Binary(ast::BinOp::Sub, a, b) => Some(const_value(a)?.saturating_sub(const_value(b)?)),
+        ast::ExprKind::Binary(ast::BinOp::Add, a, b) => {
+            Some(const_value(a)?.saturating_add(const_value(b)?))
+        }
+        ast::ExprKind::Binary(ast::BinOp::Sub, a, b) => {
+            Some(const_value(a)?.saturating_sub(const_value(b)?))
+        }
         _ => None,
     }
 }

@@ -106,7 +106,8 @@ pub fn check(story: &Story, map: &SourceMap, used_vars: &[bool], max_states: usi
             (
                 format!("the diverts from `{id}` run in a circle forever"),
                 "diverts loop back here without waiting for a choice",
-                "somewhere in the circle, divert to a scene with choices or to an outcome".to_string(),
+                "somewhere in the circle, divert to a scene with choices or to an outcome"
+                    .to_string(),
             )
         } else {
             (
@@ -136,7 +137,11 @@ pub fn check(story: &Story, map: &SourceMap, used_vars: &[bool], max_states: usi
     }
     for (n, node) in story.nodes.iter().enumerate() {
         if !get_bit(&graph.entered, n) {
-            let what = if node.is_outcome() { "outcome" } else { "scene" };
+            let what = if node.is_outcome() {
+                "outcome"
+            } else {
+                "scene"
+            };
             let mut d = Diagnostic::new(
                 Code::UnreachableNode,
                 map.nodes[n],
@@ -176,7 +181,9 @@ pub fn check(story: &Story, map: &SourceMap, used_vars: &[bool], max_states: usi
                     format!("the variable `{name}` is never read or changed"),
                     "declared here, never used",
                 )
-                .with_help(format!("use it in a condition or an effect (`~ {name} …`), or remove it")),
+                .with_help(format!(
+                    "use it in a condition or an effect (`~ {name} …`), or remove it"
+                )),
             );
         }
     }

@@ -3,5 +3,6 @@
 
 pub mod ir;
 mod machine;
+pub mod session;
 
 pub use machine::{eval, get_bit, set_bit, Runner, Sink, State, Stop};

@@ -302,6 +302,9 @@ impl Story {
 
     /// The node with this id, if any.
     pub fn node_index(&self, id: &str) -> Option<NodeId> {
-        self.nodes.iter().position(|n| n.id == id).map(|i| i as NodeId)
+        self.nodes
+            .iter()
+            .position(|n| n.id == id)
+            .map(|i| i as NodeId)
     }
 }

@@ -1,0 +1,32 @@
+//! Writes a generated story to standard output, for measurements with the `threshold`
+//! command:
+//!
+//! ```text
+//! generate static SEED SCENES                          the static-check benchmark's shape
+//! generate sound SEED SCENES [INT_VARS LO HI [ONCE]]   a sound story (ONCE: % once-only)
+//! generate wild SEED                                   a small arbitrary story
+//! ```
+
+use threshold_testgen::{generate, Params};
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let num = |i: usize, default: i64| -> i64 {
+        args.get(i)
+            .map_or(default, |a| a.parse().expect("a number"))
+    };
+    let seed = num(1, 1) as u64;
+    let mut p = match args.first().map_or("sound", String::as_str) {
+        "static" => Params::static_bench(seed, num(2, 10_000) as usize),
+        "sound" => Params::sound(seed, num(2, 100) as usize),
+        "wild" => Params::wild(seed),
+        other => panic!("unknown mode {other}: static, sound or wild"),
+    };
+    if args.len() > 5 {
+        p = p.with_int_vars(num(3, 3) as usize, num(4, 0), num(5, 5));
+    }
+    if let Some(once) = args.get(6) {
+        p.once_only = once.parse().expect("a percentage");
+    }
+    print!("{}", generate(&p));
+}

@@ -1,0 +1,410 @@
+//! `threshold analyze`: for every outcome the fewest choices that reach it, its
+//! probability for a trainee who picks at random, and the expected number of choices;
+//! the hidden variables at each outcome; what stays reachable after each choice.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::ValueEnum;
+use serde_json::{json, Map, Value};
+use threshold_compiler::analyze::{self, describe_range, Analysis, Figure};
+use threshold_compiler::graph_export::shorten;
+use threshold_compiler::{LineIndex, Lowered, Source, DEFAULT_MAX_STATES};
+use threshold_runtime::ir::Story;
+
+use crate::load::load_story;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The story: a `.scene` file or a folder of them.
+    #[arg(value_name = "STORY")]
+    pub story: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Stop exploring after this many states (the analysis then fails).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_STATES)]
+    pub max_states: usize,
+}
+
+pub fn run(args: &Args) -> u8 {
+    let sources = match load_story(&args.story) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    let lowered = threshold_compiler::lower(&sources);
+    let Some(story) = &lowered.story else {
+        super::graph::report_errors(&sources, &lowered.diagnostics);
+        eprintln!(
+            "error: `{}` has errors and cannot be analysed; `threshold check` shows them all",
+            args.story.display()
+        );
+        return 1;
+    };
+    let analysis = match analyze::analyze(story, args.max_states) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 1;
+        }
+    };
+    let name = args.story.display().to_string();
+    let text = match args.format {
+        Format::Human => human(story, &analysis),
+        Format::Json => {
+            let mut s = json_report(&name, story, &sources, &lowered, &analysis).to_string();
+            s.push('\n');
+            s
+        }
+    };
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    0
+}
+
+// ---------------------------------------------------------------------------
+// For people.
+
+/// `16.67%`; `0%` and `100%` only when exact.
+fn percent(f: &Figure) -> String {
+    let p = f.value * 100.0;
+    if f.value == 0.0 {
+        "0%".into()
+    } else if f.value == 1.0 {
+        "100%".into()
+    } else if p < 0.005 {
+        "<0.01%".into()
+    } else if p > 99.995 {
+        ">99.99%".into()
+    } else {
+        format!("{p:.2}%")
+    }
+}
+
+/// The exact fraction, when there is a short one worth showing.
+fn fraction(f: &Figure) -> String {
+    match &f.exact {
+        Some(e) if e.contains('/') && e.len() <= 11 => e.clone(),
+        _ => String::new(),
+    }
+}
+
+fn probability(f: &Figure) -> String {
+    let frac = fraction(f);
+    if frac.is_empty() {
+        percent(f)
+    } else {
+        format!("{} ({frac})", percent(f))
+    }
+}
+
+fn number(f: &Figure) -> String {
+    format!("{:.2}", f.value)
+}
+
+/// An aligned table; `right[i]` right-aligns column i.
+fn table(out: &mut String, header: &[&str], rows: &[Vec<String>], right: &[bool]) {
+    let cols = header.len();
+    let mut width: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for r in rows {
+        for (w, c) in width.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| -> String {
+        let mut s = String::from(" ");
+        for (i, c) in cells.iter().enumerate() {
+            let pad = width[i] - c.chars().count();
+            s.push(' ');
+            if right[i] {
+                s.push_str(&" ".repeat(pad));
+                s.push_str(c);
+            } else {
+                s.push_str(c);
+                if i + 1 < cols {
+                    s.push_str(&" ".repeat(pad));
+                }
+            }
+            if i + 1 < cols {
+                s.push(' ');
+            }
+        }
+        s.trim_end().to_string()
+    };
+    out.push_str(&line(header.to_vec()));
+    out.push('\n');
+    for r in rows {
+        out.push_str(&line(r.iter().map(String::as_str).collect()));
+        out.push('\n');
+    }
+}
+
+fn human(story: &Story, a: &Analysis) -> String {
+    let mut s = String::new();
+    let method = if a.exact {
+        "solved exactly".to_string()
+    } else if a.converged {
+        format!(
+            "solved iteratively to a relative tolerance of {:e}",
+            analyze::TOLERANCE
+        )
+    } else {
+        "NOT CONVERGED: the figures below are approximate".to_string()
+    };
+    s.push_str(&format!(
+        "{}: {} states, {method}\n\n",
+        story.title, a.states
+    ));
+    s.push_str("A trainee who picks at random among the choices offered\n");
+    s.push_str(&format!(
+        "  ends good {}, mixed {}, bad {}; gets stuck {}\n",
+        probability(&a.ratings[0]),
+        probability(&a.ratings[1]),
+        probability(&a.ratings[2]),
+        probability(&a.stuck.total)
+    ));
+    s.push_str(&format!(
+        "  makes {} choices on average before play ends\n",
+        number(&a.expected_choices)
+    ));
+    if a.stuck.total.value > 0.0 {
+        s.push_str(&format!(
+            "  gets stuck at a dead end {}, in a divert loop {}, in a loop with no way out {}\n",
+            probability(&a.stuck.dead_end),
+            probability(&a.stuck.divert_loop),
+            probability(&a.stuck.endless_loop)
+        ));
+    }
+
+    s.push_str("\nOutcomes\n");
+    let rows: Vec<Vec<String>> = a
+        .outcomes
+        .iter()
+        .map(|o| {
+            let node = &story.nodes[o.node as usize];
+            let rating = node.rating().map_or("", |r| r.as_str()).to_string();
+            match &o.shortest {
+                None => vec![
+                    node.id.clone(),
+                    rating,
+                    "never reached".into(),
+                    "-".into(),
+                    "-".into(),
+                ],
+                Some(path) => vec![
+                    node.id.clone(),
+                    rating,
+                    probability(&o.probability),
+                    path.len().to_string(),
+                    o.expected_choices.as_ref().map_or("-".into(), number),
+                ],
+            }
+        })
+        .collect();
+    table(
+        &mut s,
+        &[
+            "outcome",
+            "rating",
+            "probability",
+            "fewest choices",
+            "expected choices",
+        ],
+        &rows,
+        &[false, false, true, true, true],
+    );
+    s.push_str("  (expected choices: the average number of choices of the plays that end there)\n");
+
+    s.push_str(
+        "\nThe fewest choices to each outcome (numbers as `threshold play --choices` takes them)\n",
+    );
+    for o in &a.outcomes {
+        let Some(path) = &o.shortest else { continue };
+        let id = &story.nodes[o.node as usize].id;
+        if path.is_empty() {
+            s.push_str(&format!(
+                "  {id}: reached at the start, before any choice\n"
+            ));
+            continue;
+        }
+        let numbers: Vec<String> = path.iter().map(|st| st.number.to_string()).collect();
+        s.push_str(&format!("  {id}: --choices {}\n", numbers.join(",")));
+        for (i, st) in path.iter().enumerate() {
+            s.push_str(&format!("    {}. {}\n", i + 1, shorten(&st.text, 72)));
+        }
+    }
+
+    if !a.hidden.is_empty() {
+        s.push_str("\nHidden variables at each outcome (least..greatest)\n");
+        let mut header = vec!["outcome"];
+        header.extend(
+            a.hidden
+                .iter()
+                .map(|&v| story.variables[v as usize].name.as_str()),
+        );
+        let rows: Vec<Vec<String>> = a
+            .outcomes
+            .iter()
+            .map(|o| {
+                let mut r = vec![story.nodes[o.node as usize].id.clone()];
+                r.extend(
+                    o.ranges
+                        .iter()
+                        .zip(&a.hidden)
+                        .map(|(range, &v)| match range {
+                            Some(range) => describe_range(story, v, *range),
+                            None => "-".into(),
+                        }),
+                );
+                r
+            })
+            .collect();
+        let mut right = vec![false];
+        right.extend(a.hidden.iter().map(|_| true));
+        table(&mut s, &header, &rows, &right);
+    }
+
+    s.push_str("\nChoices, and the endings still reachable after each\n");
+    let mut partial = false;
+    let rows: Vec<Vec<String>> = a
+        .choices
+        .iter()
+        .map(|c| {
+            let node = &story.nodes[c.node as usize];
+            let text = shorten(&node.choices[c.index].text.plain(), 44);
+            let ends = if c.offered_in == 0 {
+                "never offered".to_string()
+            } else {
+                let mut names = Vec::new();
+                for name in c.some.names() {
+                    let always = c.every.names().contains(&name);
+                    partial |= !always;
+                    names.push(if always {
+                        name.to_string()
+                    } else {
+                        format!("{name}*")
+                    });
+                }
+                names.join(" ")
+            };
+            vec![node.id.clone(), (c.index + 1).to_string(), text, ends]
+        })
+        .collect();
+    table(
+        &mut s,
+        &["scene", "#", "choice", "still reachable"],
+        &rows,
+        &[false, true, false, false],
+    );
+    if partial {
+        s.push_str("  * only from some of the states in which the choice is offered\n");
+    }
+    s
+}
+
+// ---------------------------------------------------------------------------
+// For tools.
+
+fn figure_json(f: &Figure) -> Value {
+    json!({"value": f.value, "exact": f.exact})
+}
+
+fn json_report(
+    name: &str,
+    story: &Story,
+    sources: &[Source],
+    lowered: &Lowered,
+    a: &Analysis,
+) -> Value {
+    let outcomes: Vec<Value> = a
+        .outcomes
+        .iter()
+        .map(|o| {
+            let node = &story.nodes[o.node as usize];
+            let hidden = o.ranges.first().is_some_and(Option::is_some).then(|| {
+                let mut m = Map::new();
+                for (range, &v) in o.ranges.iter().zip(&a.hidden) {
+                    let var = &story.variables[v as usize];
+                    if let Some((lo, hi)) = range {
+                        let (lo, hi) = if var.is_bool() {
+                            (json!(*lo != 0), json!(*hi != 0))
+                        } else {
+                            (json!(lo), json!(hi))
+                        };
+                        m.insert(var.name.clone(), json!({"min": lo, "max": hi}));
+                    }
+                }
+                Value::Object(m)
+            });
+            json!({
+                "id": node.id,
+                "rating": node.rating().map(|r| r.as_str()),
+                "title": node.title,
+                "reachable": o.shortest.is_some(),
+                "states": o.states,
+                "probability": figure_json(&o.probability),
+                "fewest_choices": o.shortest.as_ref().map(Vec::len),
+                "path": o.shortest.as_ref().map(|p| p.iter().map(|st| json!({"number": st.number, "text": st.text})).collect::<Vec<_>>()),
+                "expected_choices": o.expected_choices.as_ref().map(figure_json),
+                "hidden": hidden,
+            })
+        })
+        .collect();
+    let lines: Vec<LineIndex> = sources.iter().map(|s| LineIndex::new(&s.text)).collect();
+    let choices: Vec<Value> = a
+        .choices
+        .iter()
+        .map(|c| {
+            let node = &story.nodes[c.node as usize];
+            let site = lowered.map.choices[c.node as usize][c.index];
+            let (file, line) = match sources.get(site.file) {
+                Some(src) => (
+                    src.name.as_str(),
+                    lines[site.file].line_col_in(&src.text, site.span.start).0,
+                ),
+                None => ("", 0),
+            };
+            json!({
+                "node": node.id,
+                "index": c.index + 1,
+                "text": node.choices[c.index].text.plain(),
+                "file": file,
+                "line": line,
+                "offered_in": c.offered_in,
+                "reachable": c.some.names(),
+                "always_reachable": c.every.names(),
+            })
+        })
+        .collect();
+    json!({
+        "story": name,
+        "title": story.title,
+        "states": a.states,
+        "exact": a.exact,
+        "converged": a.converged,
+        "sweeps": a.sweeps,
+        "expected_choices": figure_json(&a.expected_choices),
+        "ratings": {
+            "good": figure_json(&a.ratings[0]),
+            "mixed": figure_json(&a.ratings[1]),
+            "bad": figure_json(&a.ratings[2]),
+        },
+        "stuck": {
+            "total": figure_json(&a.stuck.total),
+            "dead_end": figure_json(&a.stuck.dead_end),
+            "divert_loop": figure_json(&a.stuck.divert_loop),
+            "endless_loop": figure_json(&a.stuck.endless_loop),
+        },
+        "hidden": a.hidden.iter().map(|&v| story.variables[v as usize].name.clone()).collect::<Vec<_>>(),
+        "outcomes": outcomes,
+        "choices": choices,
+    })
+}

@@ -1,0 +1,217 @@
+//! `threshold test`: runs the story tests (`*.test` files) kept beside stories.
+//!
+//! Which tests run: for a folder story, every `*.test` file under the folder (in path
+//! order); for a story file `NAME.scene`, `NAME.test` beside it; a `.test` file given
+//! by itself runs against `NAME.scene` beside it if there is one, else against the
+//! folder it is in.
+
+mod format;
+mod run;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::load::load_story;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Stories (`.scene` files or folders), or `.test` files.
+    #[arg(required = true, value_name = "STORY")]
+    pub paths: Vec<PathBuf>,
+}
+
+/// A test file and the story it runs against.
+#[derive(Debug)]
+struct Job {
+    test: PathBuf,
+    story: PathBuf,
+}
+
+#[derive(Debug, Default)]
+struct Totals {
+    passed: usize,
+    failed: usize,
+    exit: u8,
+}
+
+pub fn run(args: &Args) -> u8 {
+    let mut totals = Totals::default();
+    let mut out = std::io::stdout().lock();
+    let mut jobs = Vec::new();
+    for path in &args.paths {
+        match find_tests(path) {
+            Ok(found) if found.is_empty() => {
+                let _ = writeln!(out, "{}: no tests", path.display());
+            }
+            Ok(found) => jobs.extend(found),
+            Err(e) => {
+                eprintln!("error: {e}");
+                totals.exit = 2;
+            }
+        }
+    }
+    for job in &jobs {
+        run_job(job, &mut totals, &mut out);
+    }
+    let _ = writeln!(
+        out,
+        "tests: {} passed, {} failed",
+        totals.passed, totals.failed
+    );
+    if totals.failed > 0 {
+        totals.exit = totals.exit.max(1);
+    }
+    totals.exit
+}
+
+fn find_tests(path: &Path) -> Result<Vec<Job>, String> {
+    let meta = std::fs::metadata(path)
+        .map_err(|e| format!("cannot read `{}`: {}", path.display(), io_text(&e)))?;
+    if meta.is_dir() {
+        let mut tests = Vec::new();
+        collect(path, &mut tests)
+            .map_err(|e| format!("cannot read `{}`: {}", path.display(), io_text(&e)))?;
+        tests.sort_by(|a, b| rel(path, a).as_bytes().cmp(rel(path, b).as_bytes()));
+        return Ok(tests
+            .into_iter()
+            .map(|test| Job {
+                test,
+                story: path.to_path_buf(),
+            })
+            .collect());
+    }
+    if path.extension().is_some_and(|x| x == "test") {
+        let scene = path.with_extension("scene");
+        let story = if scene.is_file() {
+            scene
+        } else {
+            match path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                Some(p) => p.to_path_buf(),
+                None => PathBuf::from("."),
+            }
+        };
+        return Ok(vec![Job {
+            test: path.to_path_buf(),
+            story,
+        }]);
+    }
+    let test = path.with_extension("test");
+    Ok(if test.is_file() {
+        vec![Job {
+            test,
+            story: path.to_path_buf(),
+        }]
+    } else {
+        Vec::new()
+    })
+}
+
+fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let p = entry.path();
+        if p.is_dir() {
+            collect(&p, out)?;
+        } else if p.extension().is_some_and(|x| x == "test") {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+fn rel(root: &Path, p: &Path) -> String {
+    p.strip_prefix(root)
+        .unwrap_or(p)
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn io_text(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or folder".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => e.to_string(),
+    }
+}
+
+fn run_job(job: &Job, totals: &mut Totals, out: &mut impl Write) {
+    let name = job.test.display().to_string();
+    let text = match std::fs::read_to_string(&job.test) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: cannot read `{name}`: {}", io_text(&e));
+            totals.exit = 2;
+            return;
+        }
+    };
+    let file = match format::parse(&text) {
+        Ok(f) => f,
+        Err(errors) => {
+            for e in errors {
+                eprintln!("error: {name}:{}: {}", e.line, e.message);
+            }
+            eprintln!("error: `{name}` has mistakes, so none of its tests ran");
+            totals.exit = 2;
+            return;
+        }
+    };
+    let _ = writeln!(out, "{name} (story: {})", job.story.display());
+    let sources = match load_story(&job.story) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            totals.exit = 2;
+            return;
+        }
+    };
+    let lowered = threshold_compiler::lower(&sources);
+    let Some(story) = &lowered.story else {
+        super::graph::report_errors(&sources, &lowered.diagnostics);
+        let _ = writeln!(
+            out,
+            "  FAIL  every test: the story has errors, so it cannot be played; `threshold check` shows them all"
+        );
+        totals.failed += file.cases.len();
+        return;
+    };
+    let names = run::check_names(story, &file);
+    if !names.is_empty() {
+        for e in names {
+            eprintln!("error: {name}:{}: {}", e.line, e.message);
+        }
+        eprintln!("error: `{name}` names things the story does not have, so none of its tests ran");
+        totals.exit = 2;
+        return;
+    }
+    let short = job
+        .test
+        .file_name()
+        .map_or(name.clone(), |n| n.to_string_lossy().into_owned());
+    for case in &file.cases {
+        match run::run_case(story, case) {
+            Ok(()) => {
+                totals.passed += 1;
+                let _ = writeln!(out, "  ok    {}", case.name);
+            }
+            Err(f) => {
+                totals.failed += 1;
+                let _ = writeln!(out, "  FAIL  {}", case.name);
+                let _ = writeln!(out, "        {short}:{}: {}", f.line, f.step);
+                let _ = writeln!(out, "        expected {}", f.expected);
+                let _ = writeln!(out, "        but {}", indent(&f.got, "          "));
+                if !f.chosen.is_empty() {
+                    let _ = writeln!(out, "        after choosing:");
+                    for (number, text) in &f.chosen {
+                        let _ = writeln!(out, "          {number}. {text}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn indent(text: &str, pad: &str) -> String {
+    text.replace('\n', &format!("\n{pad}"))
+}

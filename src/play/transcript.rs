@@ -1,0 +1,116 @@
+//! The Markdown transcript of a session, for supervision: the lines read, the choices
+//! offered and taken, reflections, notes, what was taken back, and the debrief.
+
+use threshold_runtime::session::{Said, Session};
+use threshold_runtime::Stop;
+
+use super::debrief::{self, Debrief};
+use super::text::{clean_line, md};
+
+/// What the transcript's header says about the session.
+#[derive(Debug, Clone)]
+pub struct Meta<'a> {
+    pub story_path: &'a str,
+    /// The player options in force, e.g. `coach`, `reflect`.
+    pub options: Vec<&'static str>,
+}
+
+/// The whole transcript; `debrief` is given once play has ended.
+pub fn render(session: &Session<'_>, meta: &Meta<'_>, debrief: Option<&Debrief>) -> String {
+    let story = session.story();
+    let mut s = format!("# Transcript: {}\n\n", md(&story.title));
+    s.push_str(&format!(
+        "- Story: `{}`\n",
+        clean_line(meta.story_path).replace('`', "'")
+    ));
+    if let Some(a) = &story.author {
+        s.push_str(&format!("- Author: {}\n", md(a)));
+    }
+    s.push_str(&format!(
+        "- Options: {}\n",
+        if meta.options.is_empty() {
+            "none".to_string()
+        } else {
+            meta.options.join(", ")
+        }
+    ));
+    s.push_str(&format!(
+        "- Choices on the path: {}\n\n",
+        session.choice_count()
+    ));
+    if let Some(note) = &story.content_note {
+        s.push_str(&format!("> **Content note:** {}\n\n", md(note)));
+    }
+
+    s.push_str("## Play\n\n");
+    let steps = session.steps();
+    for (k, step) in steps.iter().enumerate() {
+        if let Some(c) = &step.chosen {
+            s.push_str(&format!(
+                "**Choice {k}: took {}.** {}\n\n",
+                c.number,
+                md(&c.text)
+            ));
+            if let Some(r) = &step.reflection {
+                s.push_str(&format!("*Reflection:* {}\n\n", md(r)));
+            }
+        }
+        for said in &step.said {
+            match said {
+                Said::Line {
+                    speaker: Some(who),
+                    text,
+                    ..
+                } => {
+                    let name = &story.characters[*who as usize].name;
+                    s.push_str(&format!("**{}:** {}\n\n", md(name), md(text)));
+                }
+                Said::Line { text, .. } => s.push_str(&format!("{}\n\n", md(text))),
+                Said::Note { text, .. } => s.push_str(&format!("> **Note:** {}\n\n", md(text))),
+            }
+        }
+        if !step.offers.is_empty() {
+            s.push_str("Offered:\n\n");
+            for o in &step.offers {
+                s.push_str(&format!("{}. {}\n", o.number, md(&o.text)));
+            }
+            s.push('\n');
+        }
+    }
+    if session.stop() == Stop::Choice {
+        s.push_str(&format!(
+            "*Paused here, after {} choice{}.*\n\n",
+            session.choice_count(),
+            if session.choice_count() == 1 { "" } else { "s" }
+        ));
+    }
+
+    if !session.retractions().is_empty() {
+        s.push_str("## Taken back\n\n");
+        for r in session.retractions() {
+            let texts: Vec<String> = r
+                .choices
+                .iter()
+                .map(|t| format!("\u{201c}{}\u{201d}", md(t)))
+                .collect();
+            if r.restart {
+                s.push_str(&format!("- Restarted, taking back: {}\n", texts.join(", ")));
+            } else {
+                s.push_str(&format!(
+                    "- Undid choice {}: {}\n",
+                    r.at + 1,
+                    texts.join(", ")
+                ));
+            }
+        }
+        s.push('\n');
+    }
+
+    if let Some(d) = debrief {
+        s.push_str(&debrief::render_markdown(d));
+    }
+    while s.ends_with("\n\n") {
+        s.pop();
+    }
+    s
+}

@@ -1,0 +1,691 @@
+//! `threshold play` end to end: the console through standard input, `--choices` and
+//! `--json`, undo and restart, saves and resuming, transcripts, Ctrl-C and Ctrl-D, and
+//! terminal safety.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Output, Stdio};
+use std::sync::mpsc::{channel, Receiver};
+use std::time::Duration;
+
+use serde_json::Value;
+
+const DOOR: &str = "tests/fixtures/play/door.scene";
+const STUCK: &str = "tests/fixtures/play/stuck.scene";
+const ESCAPES: &str = "tests/fixtures/play/escapes.scene";
+const BROKEN: &str = "tests/fixtures/play/broken.scene";
+
+fn threshold() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_threshold"));
+    c.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("COLUMNS", "80")
+        .env("NO_COLOR", "1");
+    c
+}
+
+/// Runs `threshold ARGS` with `input` on standard input.
+fn play(args: &[&str], input: &str) -> Output {
+    let mut child = threshold()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let mut stdin = child.stdin.take().expect("stdin is piped");
+    // The player may exit before it reads everything (a refused resume, say).
+    let _ = stdin.write_all(input.as_bytes());
+    drop(stdin);
+    child.wait_with_output().expect("the binary finishes")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).expect("stdout is UTF-8")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).expect("stderr is UTF-8")
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().expect("the binary exited normally")
+}
+
+/// A fresh, empty folder for one test's files.
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("play-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch folder");
+    dir
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("UTF-8 path")
+}
+
+fn events(o: &Output) -> Vec<Value> {
+    stdout(o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
+        .collect()
+}
+
+fn kinds(ev: &[Value]) -> Vec<&str> {
+    ev.iter().map(|e| e["event"].as_str().unwrap()).collect()
+}
+
+fn keys(v: &Value) -> Vec<&str> {
+    let mut k: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    k.sort_unstable();
+    k
+}
+
+/// The console output before the debrief, and the debrief.
+fn split_debrief(out: &str) -> (&str, &str) {
+    out.split_once("── Debrief")
+        .unwrap_or_else(|| panic!("no debrief in:\n{out}"))
+}
+
+// ---------------------------------------------------------------- JSON and --choices
+
+#[test]
+fn json_events_have_the_contract_shapes() {
+    let o = play(&["play", "--json", "--choices", "1,2", DOOR], "");
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let ev = events(&o);
+    assert_eq!(
+        kinds(&ev),
+        [
+            "line", "line", "choices", "chose", "note", "line", "line", "choices", "chose", "note",
+            "line", "note", "outcome"
+        ]
+    );
+    assert_eq!(
+        ev[0],
+        serde_json::json!({"event": "line", "node": "door", "speaker": null, "text": "Sam has a hand on the door handle."})
+    );
+    assert_eq!(ev[1]["speaker"], "patient");
+    assert_eq!(keys(&ev[1]), ["event", "node", "speaker", "text"]);
+    assert_eq!(keys(&ev[2]), ["choices", "event", "node"]);
+    assert_eq!(ev[2]["choices"].as_array().unwrap().len(), 3);
+    assert_eq!(keys(&ev[2]["choices"][0]), ["number", "text"]);
+    assert_eq!(
+        ev[3],
+        serde_json::json!({"event": "chose", "number": 1, "text": "We're out of time, let's start there next week."})
+    );
+    assert_eq!(keys(&ev[4]), ["event", "text"]);
+    // The guarded repair is offered because trust fell below 5.
+    assert_eq!(ev[7]["node"], "hallway");
+    assert_eq!(
+        ev[7]["choices"][1]["text"],
+        "Call Sam back: \"Actually, I can hear it matters.\""
+    );
+    // The outcome's body (with its note) runs before the outcome event.
+    assert_eq!(ev[10]["node"], "agreed");
+    assert_eq!(ev[11]["text"], "Trust ended at 5.");
+    assert_eq!(
+        ev[12],
+        serde_json::json!({"event": "outcome", "id": "agreed", "rating": "good", "title": "Held and heard",
+                           "variables": {"calm": 3, "trust": 5, "named": true}})
+    );
+}
+
+#[test]
+fn json_pauses_when_the_choices_run_out() {
+    let o = play(&["play", "--json", "--choices", "2", DOOR], "3\n");
+    assert_eq!(code(&o), 0);
+    let ev = events(&o);
+    let last = ev.last().unwrap();
+    assert_eq!(last["event"], "paused");
+    assert_eq!(last["node"], "over_time");
+    // Standard input is not read in JSON mode.
+    assert_eq!(kinds(&ev).iter().filter(|k| **k == "chose").count(), 1);
+}
+
+#[test]
+fn a_number_not_offered_exits_2() {
+    for mode in [&["--json"][..], &[][..]] {
+        let mut args = vec!["play", "--choices", "1,3"];
+        args.extend_from_slice(mode);
+        args.push(DOOR);
+        let o = play(&args, "");
+        assert_eq!(code(&o), 2, "{args:?}");
+        assert!(
+            stderr(&o).contains("choice 3 is not offered"),
+            "{}",
+            stderr(&o)
+        );
+    }
+    let o = play(&["play", "--json", "--choices", "0", DOOR], "");
+    assert_eq!(code(&o), 2);
+}
+
+#[test]
+fn stuck_stories_play_and_exit_3() {
+    let o = play(&["play", "--json", "--choices", "1", STUCK], "");
+    assert_eq!(code(&o), 3);
+    assert_eq!(
+        events(&o).last().unwrap(),
+        &serde_json::json!({"event": "stuck", "node": "hallway", "reason": "dead-end"})
+    );
+    let o = play(&["play", "--json", "--choices", "2", STUCK], "");
+    assert_eq!(code(&o), 3);
+    assert_eq!(
+        events(&o).last().unwrap(),
+        &serde_json::json!({"event": "stuck", "node": "loop_a", "reason": "divert-loop"})
+    );
+    let o = play(&["play", STUCK], "1\n");
+    assert_eq!(code(&o), 3);
+    let out = stdout(&o);
+    assert!(out.contains("stuck at `hallway` (dead-end)"), "{out}");
+    // The debrief still compares the doors: saying goodbye was the way out.
+    let (_, debrief) = split_debrief(&out);
+    assert!(
+        debrief.contains("3. Say goodbye.\n                 → good, in 1 choice"),
+        "{debrief}"
+    );
+}
+
+#[test]
+fn static_errors_are_shown_and_refused() {
+    let o = play(&["play", BROKEN], "");
+    assert_eq!(code(&o), 1);
+    let err = stderr(&o);
+    assert!(err.contains("unknown-character"), "{err}");
+    assert!(err.contains("unknown-target"), "{err}");
+    assert!(
+        !err.contains('\u{1b}'),
+        "an escape from the source reached the terminal"
+    );
+    assert!(stdout(&o).is_empty());
+}
+
+#[test]
+fn choices_then_the_console() {
+    let o = play(&["play", "--choices", "2", DOOR], "2\n");
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let out = stdout(&o);
+    // No keypress is awaited for the content note when choices are given.
+    assert!(!out.contains("Press Enter"));
+    assert!(out.contains("» That sounds like a lot."));
+    assert!(
+        out.contains("Your choice (1-2, ? for help): 2\n» Gently stop and book it for next week.")
+    );
+    assert!(out.contains("Outcome: Held and heard (good)"));
+}
+
+// ---------------------------------------------------------------- the console
+
+#[test]
+fn the_console_shows_the_story_and_shown_variables_only() {
+    let o = play(&["play", DOOR], "\n3\n");
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let out = stdout(&o);
+    let (during, debrief) = split_debrief(&out);
+    assert!(during.contains("Content note: Mentions a hard week.\nPress Enter to begin"));
+    assert!(during.find("Content note").unwrap() < during.find("Sam has a hand").unwrap());
+    assert!(
+        during.contains("Sam: Before I go, one more thing."),
+        "display name, not id"
+    );
+    assert!(during.contains("   1. We're out of time"));
+    assert!(during.contains("[Your calm: 3/5]"));
+    assert!(
+        !during.contains("Patient trust"),
+        "a hidden variable was shown:\n{during}"
+    );
+    assert!(!during.contains("Feeling named"));
+    // Notes wait for the debrief without --coach.
+    assert!(!during.contains("Naming the feeling"));
+    assert!(debrief.contains("Naming the feeling and holding the time keeps both."));
+    assert!(debrief.contains("Patient trust"));
+}
+
+#[test]
+fn reveal_shows_hidden_variables_and_coach_shows_notes_at_once() {
+    let o = play(&["play", "--reveal", "--coach", DOOR], "\n1\n");
+    let out = stdout(&o);
+    let after_choice = out.split_once("» We're out of time").unwrap().1;
+    assert!(out.contains("Patient trust (hidden): 5/10"));
+    assert!(after_choice.contains("Patient trust (hidden): 3/10"));
+    let note = after_choice
+        .find("! Deferring can be right")
+        .expect("coach note");
+    assert!(note < after_choice.find("Sam pauses in the hallway.").unwrap());
+}
+
+#[test]
+fn a_bad_entry_reprompts_with_a_hint() {
+    let o = play(&["play", DOOR], "\nmaybe\n7\n?\n3\n");
+    assert_eq!(code(&o), 0);
+    let out = stdout(&o);
+    assert!(out.contains("maybe\nType a number from 1 to 3 to choose, or ? for help.\n"));
+    assert!(out.contains("7\nThere is no choice 7 here. Type a number from 1 to 3"));
+    assert!(out.contains("u        undo: take back your last choice"));
+    assert_eq!(out.matches("Your choice (1-3, ? for help): ").count(), 4);
+}
+
+#[test]
+fn undo_takes_back_the_last_choice() {
+    let o = play(&["play", DOOR], "\nu\n2\nu\n3\n");
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("Nothing to undo yet"));
+    let after_undo = out
+        .split_once("↶ Took back: “That sounds like a lot.")
+        .unwrap()
+        .1;
+    // Back at the door, calm is 3 again (the choice had lowered it to 2).
+    assert!(out.contains("[Your calm: 2/5]"));
+    let door_again = after_undo.find("Sam: Before I go").unwrap();
+    assert!(after_undo[door_again..].contains("[Your calm: 3/5]"));
+    let (_, debrief) = split_debrief(&out);
+    assert!(debrief.contains("Outcome: Held and heard (good)"));
+    let path = debrief
+        .split_once("Your path")
+        .unwrap()
+        .1
+        .split_once("How things moved")
+        .unwrap()
+        .0;
+    assert!(
+        !path.contains("That sounds like a lot"),
+        "the undone choice is off the path:\n{path}"
+    );
+    assert!(path.contains("It sounds like the week has been heavy."));
+    assert!(debrief.contains("Your calm (shown)  ▅▅  3 3"), "{debrief}");
+}
+
+#[test]
+fn restart_goes_back_to_the_beginning() {
+    let o = play(&["play", DOOR], "\n1\nr\n3\n");
+    assert_eq!(code(&o), 0);
+    let out = stdout(&o);
+    assert!(out.contains("↺ Starting again from the beginning."));
+    assert_eq!(out.matches("Sam has a hand on the door handle.").count(), 2);
+    let (_, debrief) = split_debrief(&out);
+    assert!(
+        debrief.contains("Your path\n   1. It sounds like the week has been heavy."),
+        "{debrief}"
+    );
+    assert!(!debrief.contains("We're out of time, let's start there next week.\n      !"));
+}
+
+#[test]
+fn the_debrief_compares_the_other_doors() {
+    let o = play(&["play", DOOR], "\n1\n1\n");
+    let out = stdout(&o);
+    let (_, d) = split_debrief(&out);
+    assert!(d.contains("Outcome: A closed door (bad)"));
+    assert!(d.contains("! The feeling was left at the door."));
+    assert!(d.contains(
+        "1. We're out of time, let's start there next week.\n      ! Deferring can be right"
+    ));
+    // Trust went 5, 3, 3 on a 0..10 range.
+    assert!(d.contains("Patient trust      ▄▃▃  5 3 3"), "{d}");
+    assert!(
+        d.contains("Feeling named      ▁▁▁  false throughout"),
+        "{d}"
+    );
+    // At the door every choice could still lead to a good outcome; the hallway's
+    // goodbye could not.
+    assert!(d.contains("Choice 1, at “At the door”:"));
+    assert!(d.contains("    you took  1. We're out of time, let's start there next week.\n                 → good, in 2 choices"));
+    assert!(d.contains("                 first thing we talk about next time.\n                 → good, in 1 choice"));
+    assert!(d.contains(
+        "Choice 2, at “In the hallway”:\n    you took  1. Say goodbye.\n                 → bad"
+    ));
+    assert!(d.contains("    not taken 2. Call Sam back: \"Actually, I can hear it matters.\"\n                 → good, in 1 choice"));
+    assert!(d.contains("Fewest choices from the start to a good outcome: 1"));
+}
+
+#[test]
+fn text_wraps_to_the_terminal_width() {
+    let o = threshold()
+        .env("COLUMNS", "50")
+        .args(["play", "--choices", "3", DOOR])
+        .output()
+        .unwrap();
+    let out = stdout(&o);
+    assert!(out.contains("It sounds like the week has been heavy."));
+    for line in out.lines() {
+        assert!(line.chars().count() <= 50, "too wide: {line:?}");
+    }
+}
+
+// ---------------------------------------------------------------- terminal safety
+
+fn assert_no_controls(what: &str, text: &str) {
+    for (i, c) in text.char_indices() {
+        let control = (c < ' ' && c != '\n' && c != '\t') || ('\u{7f}'..='\u{9f}').contains(&c);
+        assert!(
+            !control,
+            "{what}: control character {c:?} at byte {i}:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn escape_sequences_in_a_story_never_reach_the_output() {
+    let dir = scratch("escapes");
+    let t = dir.join("t.md");
+    let o = play(
+        &[
+            "play",
+            "--coach",
+            "--reveal",
+            "--reflect",
+            "--transcript",
+            s(&t),
+            ESCAPES,
+        ],
+        "\n1\nwhy\u{1b}[2J not\n",
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("Narration [31mred[0m and C131m and backspace."),
+        "{out}"
+    );
+    assert!(out.contains("Outcome: Done[H (good)"));
+    assert_no_controls("stdout", &out);
+    assert_no_controls("stderr", &stderr(&o));
+    let md = std::fs::read_to_string(&t).unwrap();
+    assert!(md.contains("why\\[2J not"), "{md}");
+    assert_no_controls("transcript", &md);
+
+    // JSON keeps the text but writes every control as an escape.
+    let o = play(&["play", "--json", "--choices", "1", ESCAPES], "");
+    let raw = stdout(&o);
+    assert_no_controls("json", &raw);
+    let ev = events(&o);
+    assert_eq!(
+        ev[0]["text"],
+        "Narration \u{1b}[31mred\u{1b}[0m and C1\u{9b}31m and \u{8}backspace."
+    );
+}
+
+// ---------------------------------------------------------------- transcripts
+
+#[test]
+fn the_transcript_records_the_session() {
+    let dir = scratch("transcript");
+    let t = dir.join("session.md");
+    let o = play(
+        &["play", "--coach", "--reflect", "--transcript", s(&t), DOOR],
+        "\n1\nI was watching the clock.\nu\n3\nIt names the feeling and keeps the time.\n",
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let md = std::fs::read_to_string(&t).unwrap();
+    insta::assert_snapshot!(md);
+}
+
+// ---------------------------------------------------------------- saves
+
+/// A running player whose output is read as it comes.
+struct Live {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    rx: Receiver<String>,
+    seen: String,
+}
+
+impl Live {
+    fn start(args: &[&str]) -> Live {
+        let mut child = threshold()
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut out = child.stdout.take().unwrap();
+        let (tx, rx) = channel();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = out.read(&mut buf) {
+                if n == 0
+                    || tx
+                        .send(String::from_utf8_lossy(&buf[..n]).into_owned())
+                        .is_err()
+                {
+                    break;
+                }
+            }
+        });
+        Live {
+            stdin: child.stdin.take(),
+            child,
+            rx,
+            seen: String::new(),
+        }
+    }
+
+    /// Waits until `needle` has appeared `count` times in the output.
+    fn wait_for(&mut self, needle: &str, count: usize) {
+        while self.seen.matches(needle).count() < count {
+            match self.rx.recv_timeout(Duration::from_secs(60)) {
+                Ok(chunk) => self.seen.push_str(&chunk),
+                Err(_) => panic!("never saw {needle:?} {count} times in:\n{}", self.seen),
+            }
+        }
+    }
+
+    fn send(&mut self, line: &str) {
+        let stdin = self.stdin.as_mut().unwrap();
+        stdin.write_all(line.as_bytes()).unwrap();
+        stdin.flush().unwrap();
+    }
+
+    /// The rest of the output once the process has ended, and its exit code.
+    fn finish(mut self) -> (String, Option<i32>) {
+        drop(self.stdin.take());
+        let status = self.child.wait().unwrap();
+        while let Ok(chunk) = self.rx.recv_timeout(Duration::from_secs(60)) {
+            self.seen.push_str(&chunk);
+        }
+        (self.seen, status.code())
+    }
+}
+
+fn read_save(p: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(p).expect("the save exists")).expect("the save is JSON")
+}
+
+#[test]
+fn save_kill_resume_continues_at_the_same_state() {
+    let dir = scratch("kill");
+    let save = dir.join("session.json");
+    let mut live = Live::start(&["play", "--save", s(&save), DOOR]);
+    live.wait_for("Press Enter", 1);
+    live.send("\n");
+    live.wait_for("Your choice", 1);
+    live.send("2\n");
+    live.wait_for("Your choice", 2);
+    live.child.kill().unwrap();
+    let _ = live.finish();
+
+    let saved = read_save(&save);
+    assert_eq!(saved["choices"], serde_json::json!([2]));
+    assert_eq!(saved["story"], DOOR);
+
+    // Resuming replays to the same place as playing the same choices.
+    let resumed = play(&["play", "--json", "--resume", s(&save), DOOR], "");
+    let direct = play(&["play", "--json", "--choices", "2", DOOR], "");
+    assert_eq!(code(&resumed), 0, "{}", stderr(&resumed));
+    let mut a = events(&resumed);
+    let b = events(&direct);
+    assert_eq!(a.last().unwrap()["save"], s(&save));
+    a.last_mut()
+        .unwrap()
+        .as_object_mut()
+        .unwrap()
+        .remove("save");
+    assert_eq!(a, b);
+
+    // On the console it continues from the over-time scene.
+    let o = play(&["play", "--resume", s(&save), DOOR], "\n1\n");
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("Resuming after 1 choice; your last was “That sounds like a lot."));
+    assert!(out.contains("Sam: Well, it started on Monday..."));
+    let (_, d) = split_debrief(&out);
+    assert!(d.contains("Outcome: Running over (mixed)"));
+    assert!(d.contains("1. That sounds like a lot."));
+    assert!(d.contains("2. Let Sam go on."));
+    // The resumed session kept saving to the same file.
+    assert_eq!(read_save(&save)["choices"], serde_json::json!([2, 1]));
+}
+
+#[test]
+fn end_of_input_saves_and_prints_the_resume_command() {
+    let dir = scratch("eof");
+    let save = dir.join("s.json");
+    let o = play(&["play", "--coach", "--save", s(&save), DOOR], "\n1\n");
+    assert_eq!(code(&o), 0);
+    let out = stdout(&o);
+    let last = out.lines().last().unwrap();
+    let cmd = last
+        .strip_prefix("Your place is saved. To go on: threshold ")
+        .unwrap_or_else(|| panic!("no resume line: {last:?}"));
+    assert_eq!(cmd, format!("play {DOOR} --resume {} --coach", s(&save)));
+    // The printed command works.
+    let args: Vec<&str> = cmd.split(' ').collect();
+    let o = play(&args, "\n2\n");
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stdout(&o).contains("Outcome: Held and heard (good)"));
+
+    // Without --save nothing is kept, and the message says so.
+    let o = play(&["play", DOOR], "\n");
+    assert_eq!(code(&o), 0);
+    assert!(stdout(&o).contains("nothing was saved"));
+}
+
+#[test]
+fn ctrl_c_saves_and_exits_cleanly() {
+    let dir = scratch("ctrlc");
+    let save = dir.join("s.json");
+    let mut live = Live::start(&["play", "--choices", "1", "--save", s(&save), DOOR]);
+    live.wait_for("Your choice (1-2", 1);
+    let pid = live.child.id().to_string();
+    let killed = Command::new("sh")
+        .args(["-c", &format!("kill -INT {pid}")])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let (out, code) = live.finish();
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.trim_end().ends_with(&format!(
+            "To go on: threshold play {DOOR} --resume {}",
+            s(&save)
+        )),
+        "{out}"
+    );
+    assert_eq!(read_save(&save)["choices"], serde_json::json!([1]));
+}
+
+#[test]
+fn reflections_are_saved_and_resumed() {
+    let dir = scratch("reflect");
+    let save = dir.join("s.json");
+    let t = dir.join("t.md");
+    let o = play(
+        &["play", "--reflect", "--save", s(&save), DOOR],
+        "\n2\nTo hear it properly.\n",
+    );
+    assert_eq!(code(&o), 0);
+    let saved = read_save(&save);
+    assert_eq!(
+        saved["reflections"],
+        serde_json::json!(["To hear it properly."])
+    );
+    let o = play(
+        &["play", "--resume", s(&save), "--transcript", s(&t), DOOR],
+        "\n2\n",
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stdout(&o).contains("Your reflection: To hear it properly."));
+    let md = std::fs::read_to_string(&t).unwrap();
+    assert!(md.contains("*Reflection:* To hear it properly."));
+}
+
+/// Resuming `save` against `story` fails with exit 2, leaves the save byte for byte
+/// as it was, and says `why`.
+fn assert_resume_refused(story: &str, save: &Path, why: &str) {
+    let before = std::fs::read(save).unwrap();
+    for json in [false, true] {
+        let mut args = vec!["play", "--resume", s(save), story];
+        if json {
+            args.push("--json");
+        }
+        let o = play(&args, "\n1\n");
+        assert_eq!(code(&o), 2, "{args:?}: {}", stdout(&o));
+        assert!(stderr(&o).contains(why), "{}", stderr(&o));
+        assert_no_controls("stderr", &stderr(&o));
+        assert!(stdout(&o).is_empty());
+        assert_eq!(std::fs::read(save).unwrap(), before, "the save was touched");
+    }
+}
+
+#[test]
+fn resume_is_refused_on_a_changed_or_different_story_or_a_damaged_save() {
+    let dir = scratch("refuse");
+    let story = dir.join("door.scene");
+    std::fs::copy(DOOR, &story).unwrap();
+    let save = dir.join("s.json");
+    let o = play(
+        &["play", "--choices", "2", "--save", s(&save), s(&story)],
+        "",
+    );
+    assert_eq!(code(&o), 0);
+    assert_eq!(read_save(&save)["choices"], serde_json::json!([2]));
+
+    // The same story read through another path is the same story.
+    let o = play(&["play", "--json", "--resume", s(&save), DOOR], "");
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+
+    assert_resume_refused(STUCK, &save, "belongs to another story");
+
+    let text = std::fs::read_to_string(&story).unwrap();
+    std::fs::write(
+        &story,
+        text.replace("Sam nods and leaves.", "Sam nods, and leaves."),
+    )
+    .unwrap();
+    assert_resume_refused(s(&story), &save, "has changed since this save was made");
+    std::fs::write(&story, &text).unwrap();
+
+    // Text from the save is shown without its control characters.
+    let good = read_save(&save);
+    let mut other = good.clone();
+    other["title"] = serde_json::json!("Another\u{1b}[2J story");
+    other["fingerprint"] = serde_json::json!("fnv1a64:0000000000000000");
+    std::fs::write(&save, serde_json::to_vec(&other).unwrap()).unwrap();
+    assert_resume_refused(
+        s(&story),
+        &save,
+        "belongs to another story: “Another[2J story”",
+    );
+    let mut bad = good.clone();
+    bad["threshold_save"] = serde_json::json!("\u{1b}]0;x\u{7}");
+    std::fs::write(&save, serde_json::to_vec(&bad).unwrap()).unwrap();
+    assert_resume_refused(s(&story), &save, "damaged");
+
+    let mut bad = good.clone();
+    bad["choices"] = serde_json::json!([2, 9]);
+    std::fs::write(&save, serde_json::to_vec(&bad).unwrap()).unwrap();
+    assert_resume_refused(s(&story), &save, "choice 9 is not offered");
+
+    std::fs::write(&save, b"{\"threshold_save\": 1, \"story\": \"x\"").unwrap();
+    assert_resume_refused(s(&story), &save, "damaged");
+
+    std::fs::write(&save, [0xff, 0xfe, 0x00, 0x1b]).unwrap();
+    assert_resume_refused(s(&story), &save, "damaged");
+
+    let missing = dir.join("missing.json");
+    let o = play(&["play", "--resume", s(&missing), s(&story)], "");
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("no such file"));
+    assert!(!missing.exists());
+}
