@@ -4,6 +4,7 @@ mod commands;
 mod load;
 mod play;
 mod report;
+mod text;
 
 use std::process::ExitCode;
 

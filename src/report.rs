@@ -9,6 +9,8 @@ use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, S
 use serde::Serialize;
 use threshold_compiler::{Diagnostic, LineIndex, Severity, Source};
 
+use crate::text::{clean, neutralise_keeping_offsets};
+
 /// A diagnostic with its place resolved to a file name, line and column.
 #[derive(Debug, Clone, Serialize)]
 pub struct JsonDiagnostic {
@@ -214,7 +216,7 @@ fn to_report(sources: &[Source], d: &Diagnostic) -> Report {
         .get(file)
         .map_or(("", ""), |s| (s.name.as_str(), s.text.as_str()));
     let mut labels = vec![LabeledSpan::new_primary_with_span(
-        Some(d.label.clone()),
+        Some(clean(&d.label)),
         span_of(text, d),
     )];
     let mut help = Vec::new();
@@ -234,7 +236,7 @@ fn to_report(sources: &[Source], d: &Diagnostic) -> Report {
             let start = note.site.span.start.min(text.len());
             let end = note.site.span.end.clamp(start, text.len());
             labels.push(LabeledSpan::new_with_span(
-                Some(note.label.clone()),
+                Some(clean(&note.label)),
                 SourceSpan::new(start.into(), end - start),
             ));
         } else if let Some(other) = sources.get(note.site.file) {
@@ -246,13 +248,14 @@ fn to_report(sources: &[Source], d: &Diagnostic) -> Report {
     if let Some(h) = &d.help {
         help.push(h.clone());
     }
+    // Nothing from a story reaches the terminal as a control sequence; offsets stay valid.
     Report {
         code: d.code.as_str(),
         severity: d.severity(),
-        message: d.message.clone(),
-        source: NamedSource::new(name, Arc::from(text)),
+        message: clean(&d.message),
+        source: NamedSource::new(clean(name), Arc::from(neutralise_keeping_offsets(text))),
         labels,
-        help: (!help.is_empty()).then(|| help.join("\n")),
+        help: (!help.is_empty()).then(|| clean(&help.join("\n"))),
     }
 }
 

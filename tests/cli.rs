@@ -198,6 +198,29 @@ fn compile_writes_the_versioned_ir() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+#[test]
+fn check_output_carries_no_terminal_control_sequences() {
+    let dir = std::env::temp_dir().join(format!("threshold-esc-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let story = dir.join("esc.scene");
+    std::fs::write(
+        &story,
+        "title: Esc\nscene a\n\u{1b}[31mred\u{1b}[0m {nope}\n* \u{9b}2JGo\n  -> a\n",
+    )
+    .unwrap();
+    for format in ["human", "json"] {
+        let o = threshold(&["check", "--format", format, story.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(1));
+        let out = stdout(&o);
+        assert!(out.contains("nope"), "{out}");
+        assert!(
+            !out.chars().any(|c| c == '\u{1b}' || c == '\u{9b}'),
+            "{format}: {out:?}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// The source and its rendered report, side by side in one snapshot.
 fn source_and_report(story: &str) -> String {
     let source =

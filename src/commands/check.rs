@@ -141,8 +141,8 @@ pub fn run(args: &Args) -> u8 {
     }
     if args.format == Format::Json {
         let mut out = stdout.lock();
-        let _ = serde_json::to_writer(&mut out, &json);
-        let _ = writeln!(out);
+        let doc = serde_json::to_value(&json).expect("the report serialises");
+        let _ = writeln!(out, "{}", crate::text::json_line(&doc));
     }
     exit
 }

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use threshold_compiler::Source;
 
 use crate::load::load_story;
-use crate::play::{self, text::neutralise_keeping_offsets, Settings};
+use crate::play::{self, Settings};
+use crate::text::neutralise_keeping_offsets;
 use crate::report::{self, Style};
 
 #[derive(Debug, clap::Args)]
@@ -43,7 +44,7 @@ pub fn run(args: &Args) -> u8 {
     let sources = match load_story(&args.story) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("error: {}", play::text::clean(&e.to_string()));
+            eprintln!("error: {}", crate::text::clean(&e.to_string()));
             return 2;
         }
     };

@@ -10,7 +10,7 @@ use threshold_runtime::session::{Said, Session, Step};
 use threshold_runtime::Stop;
 
 use super::debrief;
-use super::text::clean_line;
+use crate::text::clean_line;
 use super::{Files, Settings};
 
 /// How console text looks: the wrap width and whether to use bold and dim.

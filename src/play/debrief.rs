@@ -8,7 +8,7 @@ use threshold_runtime::session::{Said, Session};
 use threshold_runtime::{Runner, Stop};
 
 use super::console::Out;
-use super::text::{clean_line, md};
+use crate::text::{clean_line, md};
 
 /// How play ended.
 #[derive(Debug, Clone, PartialEq, Eq)]

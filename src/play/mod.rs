@@ -5,7 +5,7 @@
 pub mod console;
 pub mod debrief;
 pub mod save;
-pub mod text;
+use crate::text;
 pub mod transcript;
 
 use std::collections::VecDeque;

@@ -5,7 +5,7 @@ use threshold_runtime::session::{Said, Session};
 use threshold_runtime::Stop;
 
 use super::debrief::{self, Debrief};
-use super::text::{clean_line, md};
+use crate::text::{clean_line, md};
 
 /// What the transcript's header says about the session.
 #[derive(Debug, Clone)]

@@ -1,4 +1,4 @@
-//! Making story and save text safe to show: control characters stripped for the
+//! Making story, save and diagnostic text safe to show: control characters stripped for the
 //! terminal and transcripts, Markdown escaping, JSON lines without raw C1 controls,
 //! and shell quoting for the resume command.
 
