@@ -323,7 +323,9 @@ fn story_tests_across_several_stories() {
     // its folder.
     let o = threshold(&["test", "tests/fixtures/tools/failing/failing.test"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stdout(&o).starts_with("tests/fixtures/tools/failing/failing.test (story: tests/fixtures/tools/failing)\n"));
+    assert!(stdout(&o).starts_with(
+        "tests/fixtures/tools/failing/failing.test (story: tests/fixtures/tools/failing)\n"
+    ));
     let o = threshold(&["test", "tests/fixtures/tools/nowhere"]);
     assert_eq!(o.status.code(), Some(2));
 }

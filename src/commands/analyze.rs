@@ -151,13 +151,16 @@ fn human(story: &Story, a: &Analysis) -> String {
     let mut s = String::new();
     let method = if a.exact {
         "solved exactly".to_string()
-    } else if a.converged {
+    } else if !a.converged {
+        "NOT CONVERGED: the figures below are approximate".to_string()
+    } else if a.sweeps > 0 {
         format!(
-            "solved iteratively to a relative tolerance of {:e}",
+            "solved in floating point ({} Gauss–Seidel sweeps to a relative tolerance of {:e})",
+            a.sweeps,
             analyze::TOLERANCE
         )
     } else {
-        "NOT CONVERGED: the figures below are approximate".to_string()
+        "solved in floating point".to_string()
     };
     s.push_str(&format!(
         "{}: {} states, {method}\n\n",

@@ -6,8 +6,8 @@ use threshold_compiler::Source;
 
 use crate::load::load_story;
 use crate::play::{self, Settings};
-use crate::text::neutralise_keeping_offsets;
 use crate::report::{self, Style};
+use crate::text::neutralise_keeping_offsets;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

@@ -10,8 +10,8 @@ use threshold_runtime::session::{Said, Session, Step};
 use threshold_runtime::Stop;
 
 use super::debrief;
-use crate::text::clean_line;
 use super::{Files, Settings};
+use crate::text::clean_line;
 
 /// How console text looks: the wrap width and whether to use bold and dim.
 #[derive(Debug, Clone, Copy)]

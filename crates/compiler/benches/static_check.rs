@@ -13,14 +13,19 @@ fn static_check(c: &mut Criterion) {
         text,
     }];
     let lowered = lower(&sources);
-    assert!(lowered.story.is_some(), "the benchmark story has static errors");
+    assert!(
+        lowered.story.is_some(),
+        "the benchmark story has static errors"
+    );
     let mut g = c.benchmark_group("static");
     g.sample_size(10);
     g.throughput(Throughput::Elements(lines));
     g.bench_function("parse_10k_scenes", |b| {
         b.iter(|| threshold_syntax::parse(black_box(&sources[0].text)))
     });
-    g.bench_function("parse_and_lower_10k_scenes", |b| b.iter(|| lower(black_box(&sources))));
+    g.bench_function("parse_and_lower_10k_scenes", |b| {
+        b.iter(|| lower(black_box(&sources)))
+    });
     g.finish();
 }
 

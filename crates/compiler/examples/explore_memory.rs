@@ -21,7 +21,9 @@ fn status_kb(field: &str) -> Option<u64> {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let which = args.first().map_or("four_vars", String::as_str);
-    let max_states = args.get(1).map_or(DEFAULT_MAX_STATES, |a| a.parse().expect("a number"));
+    let max_states = args
+        .get(1)
+        .map_or(DEFAULT_MAX_STATES, |a| a.parse().expect("a number"));
     let text = match which {
         "four_vars" => {
             let mut p = Params::sound(2, 30).with_int_vars(4, 0, 5);
@@ -48,12 +50,23 @@ fn main() {
     let hwm = status_kb("VmHWM:").unwrap_or(0);
     let states = s.graph.state_count.max(1);
     println!("story:            {which}");
-    println!("states:           {}{}", s.graph.state_count, if s.graph.limited { " (state limit)" } else { "" });
+    println!(
+        "states:           {}{}",
+        s.graph.state_count,
+        if s.graph.limited {
+            " (state limit)"
+        } else {
+            ""
+        }
+    );
     println!("edges:            {}", s.graph.edge_count());
     println!("words per state:  {}", s.graph.layout.words());
     println!("time:             {elapsed:.3} s");
     println!("states/s:         {:.0}", states as f64 / elapsed);
-    println!("graph heap:       {:.1} bytes/state", s.graph.heap_bytes() as f64 / states as f64);
+    println!(
+        "graph heap:       {:.1} bytes/state",
+        s.graph.heap_bytes() as f64 / states as f64
+    );
     println!(
         "peak RSS growth:  {} kB = {:.1} bytes/state (VmHWM {hwm} kB, before {rss_before} kB)",
         hwm.saturating_sub(rss_before),

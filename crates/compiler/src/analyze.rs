@@ -17,7 +17,7 @@
 //! (a sticky "try again", say) is solved directly when it is small and by Gauss–Seidel
 //! iteration (to a relative [`TOLERANCE`]) when it is large. Stories of at
 //! most [`EXACT_MAX_STATES`] states whose cycles all have at most [`DENSE_MAX`] states
-//! are solved in exact rational arithmetic as well.
+//! (and [`EXACT_WORK`] in all) are solved in exact rational arithmetic instead.
 //!
 //! # Expected choices
 //!
@@ -39,6 +39,9 @@ use crate::explore::{Graph, Kind};
 pub const EXACT_MAX_STATES: usize = 5_000;
 /// Cycles (strongly connected components) up to this many states are solved directly.
 pub const DENSE_MAX: usize = 48;
+/// Exact arithmetic is used only while the direct solves cost at most this much work
+/// (the sum of m³ over the cycles of m states).
+pub const EXACT_WORK: usize = 1_000_000;
 /// Gauss–Seidel stops when a sweep changes the values by no more than this, relative
 /// to their sum, and the error still left, estimated from how fast the changes shrink,
 /// is below it too.
@@ -301,9 +304,18 @@ impl<'g> Chain<'g> {
         &self.order[self.start[c]..self.start[c + 1]]
     }
 
-    /// Whether every cyclic component is small enough to solve directly.
-    fn all_cycles_small(&self) -> bool {
-        (0..self.components()).all(|c| !self.cyclic[c] || self.members(c).len() <= DENSE_MAX)
+    /// Whether exact arithmetic is affordable: every cyclic component small enough to
+    /// solve directly, and the direct solves' work (m³ each) within [`EXACT_WORK`].
+    fn exact_affordable(&self) -> bool {
+        let mut work = 0usize;
+        for c in (0..self.components()).filter(|&c| self.cyclic[c]) {
+            let m = self.members(c).len();
+            if m > DENSE_MAX {
+                return false;
+            }
+            work += m * m * m;
+        }
+        work <= EXACT_WORK
     }
 
     /// Pushes `source` through the chain. Returns, for each transient entry, its
@@ -368,7 +380,7 @@ impl<'g> Chain<'g> {
 }
 
 /// Counts Gauss–Seidel work.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Sweeps {
     sweeps: usize,
     converged: bool,
@@ -664,7 +676,7 @@ fn analyze_graph_with(story: &Story, g: &Graph, allow_exact: bool) -> Analysis {
     let (chain, outcome_nodes) = Chain::new(story, g);
     let o = outcome_nodes.len();
     let classes = o + 3;
-    let exact = allow_exact && g.state_count <= EXACT_MAX_STATES && chain.all_cycles_small();
+    let exact = allow_exact && g.state_count <= EXACT_MAX_STATES && chain.exact_affordable();
     let mut stats = Sweeps {
         sweeps: 0,
         converged: true,

@@ -419,6 +419,23 @@ impl Graph {
         self.parent_choice.push(choice);
     }
 
+    /// The bytes the graph's tables hold on the heap (their capacities).
+    pub fn heap_bytes(&self) -> usize {
+        fn cap<T>(v: &Vec<T>) -> usize {
+            v.capacity() * std::mem::size_of::<T>()
+        }
+        cap(&self.packed)
+            + cap(&self.kinds)
+            + cap(&self.nodes)
+            + cap(&self.parent)
+            + cap(&self.parent_choice)
+            + cap(&self.edge_start)
+            + cap(&self.edges)
+            + cap(&self.edge_choice)
+            + cap(&self.entered)
+            + cap(&self.offered)
+    }
+
     /// How many entries the graph holds (states and divert-loop markers).
     pub fn len(&self) -> usize {
         self.kinds.len()

@@ -59,6 +59,23 @@ fn saved_fuzz_inputs_are_handled() {
     }
 }
 
+/// A header whose name is only a comment (`scene // note`) once crashed the reader: the
+/// comment left `scene` alone, which was then taken for an outcome header.
+#[test]
+fn a_header_with_only_a_comment_is_a_syntax_error() {
+    let text = "title: t\nscene  // no name\n* Go.\n  -> done\noutcome done good \"Done\"\noutcome // none\n";
+    let checked = assert_well_behaved("header", text);
+    let lines: Vec<usize> = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == Code::SyntaxError)
+        .map(|d| text[..d.site.span.start].matches('\n').count() + 1)
+        .collect();
+    assert_eq!(lines, [2, 6]);
+    let messages: Vec<&str> = checked.diagnostics.iter().map(|d| d.message.as_str()).collect();
+    assert!(messages[..].iter().any(|m| m.contains("expected a name")), "{messages:?}");
+}
+
 /// Runs `f` on a thread with a 2 MiB stack (a quarter of a usual main thread's), so
 /// that the nesting limits are shown to keep recursion shallow even in debug builds.
 fn run_on_small_stack(f: impl FnOnce() + Send + 'static) {

@@ -9,7 +9,7 @@ use crate::ir::*;
 
 /// Where play stands: the node it waits at (or ended in), the variables, the
 /// once-only choices taken and the nodes entered.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct State {
     pub node: NodeId,
     pub vars: Vec<i64>,
@@ -20,20 +20,43 @@ pub struct State {
     pub seen: Vec<u64>,
 }
 
+impl Clone for State {
+    fn clone(&self) -> Self {
+        State {
+            node: self.node,
+            vars: self.vars.clone(),
+            taken: self.taken.clone(),
+            seen: self.seen.clone(),
+        }
+    }
+
+    /// Reuses the vectors' memory: the checker copies a state for every transition.
+    fn clone_from(&mut self, source: &Self) {
+        self.node = source.node;
+        self.vars.clone_from(&source.vars);
+        self.taken.clone_from(&source.taken);
+        self.seen.clone_from(&source.seen);
+    }
+}
+
 impl State {
+    #[inline]
     pub fn has_seen(&self, node: NodeId) -> bool {
         get_bit(&self.seen, node as usize)
     }
 
+    #[inline]
     pub fn has_taken(&self, choice_id: u32) -> bool {
         get_bit(&self.taken, choice_id as usize)
     }
 }
 
+#[inline]
 pub fn get_bit(bits: &[u64], i: usize) -> bool {
     bits[i / 64] >> (i % 64) & 1 == 1
 }
 
+#[inline]
 pub fn set_bit(bits: &mut [u64], i: usize) {
     bits[i / 64] |= 1 << (i % 64);
 }

@@ -66,8 +66,10 @@ impl<'s> Line<'s> {
         Span::new(self.start, self.start + self.text.len())
     }
 
-    /// The part after the first `n` bytes, trimmed, with its offset.
+    /// The part after the first `n` bytes (or nothing, past the end), trimmed, with
+    /// its offset.
     fn after(&self, n: usize) -> Line<'s> {
+        let n = n.min(self.text.len());
         let rest = &self.text[n..];
         let trimmed = rest.trim_start();
         Line {
@@ -282,7 +284,9 @@ impl<'s> Reader<'s> {
     fn header(&mut self, line: Line<'s>) {
         self.finish_node();
         let l = line.without_comment();
-        let is_scene = starts_with_word(l.text, "scene");
+        // Decided on the whole line: `scene // note` is a scene header without its
+        // name, and the comment leaves only `scene`.
+        let is_scene = starts_with_word(line.text, "scene");
         let rule = if is_scene {
             Rule::scene_line
         } else {

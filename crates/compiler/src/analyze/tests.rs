@@ -318,3 +318,27 @@ fn the_state_limit_is_an_error() {
         AnalyzeError::StateLimit { max_states: 2 }
     );
 }
+
+/// `copies` separate loops of 48 states each: a direct solve of m states costs m³.
+fn loops(copies: i64) -> String {
+    format!(
+        "title: Loops\nhidden p = 0 in 0..47\nhidden q = 0 in 0..{}\n\
+         scene pre\n+ Another.\n  ~ q += 1\n  -> pre\n+ Go.\n  -> walk\n\
+         scene walk\n+ Next.\n  ~ p += 1\n  -> walk\n+ Back.\n  ~ p -= 1\n  -> walk\n\
+         + {{p == 47}} Out.\n  -> fin\noutcome fin good \"F\"\n",
+        copies - 1
+    )
+}
+
+#[test]
+fn exact_arithmetic_is_given_up_when_the_loops_cost_too_much() {
+    let cost = 48 * 48 * 48;
+    let affordable = (EXACT_WORK / cost) as i64;
+    let (_, a) = analysis(&loops(affordable));
+    assert!(a.exact);
+    assert_eq!(exact(&a.outcomes[0].probability), "1");
+    let (_, a) = analysis(&loops(affordable + 1));
+    assert!(!a.exact);
+    assert_eq!(a.sweeps, 0, "each loop is still solved directly");
+    assert!(close(a.outcomes[0].probability.value, 1.0, 1e-12));
+}
