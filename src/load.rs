@@ -3,7 +3,8 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use threshold_compiler::Source;
+use threshold_compiler::{Lowered, Source};
+use threshold_runtime::ir::Story;
 
 /// Why a story could not be read (exit code 2).
 #[derive(Debug)]
@@ -56,6 +57,44 @@ pub fn load_story(path: &Path) -> Result<Vec<Source>, LoadError> {
             .collect()
     } else {
         Ok(vec![read_source(path)?])
+    }
+}
+
+/// A story read and compiled without errors.
+#[derive(Debug)]
+pub struct Compiled {
+    pub sources: Vec<Source>,
+    pub lowered: Lowered,
+}
+
+impl Compiled {
+    pub fn story(&self) -> &Story {
+        self.lowered
+            .story
+            .as_ref()
+            .expect("a compiled story has its IR")
+    }
+}
+
+/// Loads and compiles a story for a command that needs its IR. On failure it says why
+/// on standard error — a story that cannot be read (exit 2), or its static errors and
+/// that the story "cannot be {doing}" (exit 1) — and returns the exit code.
+pub fn compiled_story(path: &Path, doing: &str) -> Result<Compiled, u8> {
+    let sources = load_story(path).map_err(|e| {
+        eprintln!("error: {}", crate::text::clean(&e.to_string()));
+        2u8
+    })?;
+    let lowered = threshold_compiler::lower(&sources);
+    match lowered.story.is_some() {
+        true => Ok(Compiled { sources, lowered }),
+        false => {
+            crate::report::eprint_errors(&sources, &lowered.diagnostics);
+            eprintln!(
+                "error: `{}` has errors and cannot be {doing}; `threshold check` shows them all",
+                crate::text::clean(&path.display().to_string())
+            );
+            Err(1)
+        }
     }
 }
 

@@ -259,6 +259,20 @@ fn to_report(sources: &[Source], d: &Diagnostic) -> Report {
     }
 }
 
+/// Prints a story's static errors to standard error (for commands that need its IR).
+pub fn eprint_errors(sources: &[Source], diags: &[Diagnostic]) {
+    let style = Style {
+        color: std::io::stderr().is_terminal()
+            && !std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+        width: terminal_width().unwrap_or(80),
+    };
+    for (_, d) in resolve(sources, diags) {
+        if d.is_error() {
+            eprintln!("{}", render(sources, &d, style));
+        }
+    }
+}
+
 /// "2 errors, 1 warning"
 pub fn count_summary(errors: usize, warnings: usize) -> String {
     fn n(k: usize, word: &str) -> String {

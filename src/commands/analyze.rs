@@ -12,7 +12,7 @@ use threshold_compiler::graph_export::shorten;
 use threshold_compiler::{LineIndex, Lowered, Source, DEFAULT_MAX_STATES};
 use threshold_runtime::ir::Story;
 
-use crate::load::load_story;
+use crate::load::compiled_story;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -34,22 +34,11 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> u8 {
-    let sources = match load_story(&args.story) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return 2;
-        }
+    let compiled = match compiled_story(&args.story, "analysed") {
+        Ok(c) => c,
+        Err(code) => return code,
     };
-    let lowered = threshold_compiler::lower(&sources);
-    let Some(story) = &lowered.story else {
-        super::graph::report_errors(&sources, &lowered.diagnostics);
-        eprintln!(
-            "error: `{}` has errors and cannot be analysed; `threshold check` shows them all",
-            args.story.display()
-        );
-        return 1;
-    };
+    let (sources, lowered, story) = (&compiled.sources, &compiled.lowered, compiled.story());
     let analysis = match analyze::analyze(story, args.max_states) {
         Ok(a) => a,
         Err(e) => {
@@ -61,7 +50,7 @@ pub fn run(args: &Args) -> u8 {
     let text = match args.format {
         Format::Human => human(story, &analysis),
         Format::Json => {
-            let mut s = json_report(&name, story, &sources, &lowered, &analysis).to_string();
+            let mut s = json_report(&name, story, sources, lowered, &analysis).to_string();
             s.push('\n');
             s
         }

@@ -3,8 +3,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use crate::load::load_story;
-use crate::report::{self, Style};
+use crate::load::compiled_story;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -17,27 +16,11 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> u8 {
-    let sources = match load_story(&args.story) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return 2;
-        }
+    let compiled = match compiled_story(&args.story, "compiled") {
+        Ok(c) => c,
+        Err(code) => return code,
     };
-    let lowered = threshold_compiler::lower(&sources);
-    let Some(story) = &lowered.story else {
-        let style = Style::for_stdout();
-        for (_, d) in report::resolve(&sources, &lowered.diagnostics) {
-            if d.is_error() {
-                eprintln!("{}", report::render(&sources, &d, style));
-            }
-        }
-        eprintln!(
-            "error: `{}` has errors; nothing was written",
-            args.story.display()
-        );
-        return 1;
-    };
+    let story = compiled.story();
     let json = serde_json::to_string_pretty(story).expect("the IR serialises");
     match &args.output {
         Some(path) => {

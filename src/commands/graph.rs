@@ -7,8 +7,7 @@ use clap::ValueEnum;
 use threshold_compiler::graph_export::StoryMap;
 use threshold_compiler::{Graph, DEFAULT_MAX_STATES};
 
-use crate::load::load_story;
-use crate::report::{self, Style};
+use crate::load::compiled_story;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -32,22 +31,11 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> u8 {
-    let sources = match load_story(&args.story) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return 2;
-        }
+    let compiled = match compiled_story(&args.story, "drawn as a map") {
+        Ok(c) => c,
+        Err(code) => return code,
     };
-    let lowered = threshold_compiler::lower(&sources);
-    let Some(story) = &lowered.story else {
-        report_errors(&sources, &lowered.diagnostics);
-        eprintln!(
-            "error: `{}` has errors, so it has no map; `threshold check` shows them all",
-            args.story.display()
-        );
-        return 1;
-    };
+    let story = compiled.story();
     let graph = Graph::explore(story, args.max_states);
     if graph.limited {
         eprintln!(
@@ -63,17 +51,4 @@ pub fn run(args: &Args) -> u8 {
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(text.as_bytes());
     0
-}
-
-/// Prints a story's static errors to standard error.
-pub fn report_errors(
-    sources: &[threshold_compiler::Source],
-    diags: &[threshold_compiler::Diagnostic],
-) {
-    let style = Style::for_stdout();
-    for (_, d) in report::resolve(sources, diags) {
-        if d.is_error() {
-            eprintln!("{}", report::render(sources, &d, style));
-        }
-    }
 }

@@ -2,12 +2,8 @@
 
 use std::path::PathBuf;
 
-use threshold_compiler::Source;
-
-use crate::load::load_story;
+use crate::load::compiled_story;
 use crate::play::{self, Settings};
-use crate::report::{self, Style};
-use crate::text::neutralise_keeping_offsets;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -41,35 +37,11 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> u8 {
-    let sources = match load_story(&args.story) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {}", crate::text::clean(&e.to_string()));
-            return 2;
-        }
+    let compiled = match compiled_story(&args.story, "played") {
+        Ok(c) => c,
+        Err(code) => return code,
     };
-    let lowered = threshold_compiler::lower(&sources);
-    let Some(story) = &lowered.story else {
-        // Show the errors without letting control characters in the source through.
-        let safe: Vec<Source> = sources
-            .iter()
-            .map(|s| Source {
-                name: s.name.clone(),
-                text: neutralise_keeping_offsets(&s.text),
-            })
-            .collect();
-        let style = Style::for_stdout();
-        for (_, d) in report::resolve(&safe, &lowered.diagnostics) {
-            if d.is_error() {
-                eprintln!("{}", report::render(&safe, &d, style));
-            }
-        }
-        eprintln!(
-            "error: `{}` has errors and cannot be played; `threshold check` shows them all",
-            args.story.display()
-        );
-        return 1;
-    };
+    let story = compiled.story();
     let settings = Settings {
         story_path: args.story.display().to_string(),
         choices: args.choices.clone().unwrap_or_default(),

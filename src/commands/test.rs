@@ -168,7 +168,7 @@ fn run_job(job: &Job, totals: &mut Totals, out: &mut impl Write) {
     };
     let lowered = threshold_compiler::lower(&sources);
     let Some(story) = &lowered.story else {
-        super::graph::report_errors(&sources, &lowered.diagnostics);
+        crate::report::eprint_errors(&sources, &lowered.diagnostics);
         let _ = writeln!(
             out,
             "  FAIL  every test: the story has errors, so it cannot be played; `threshold check` shows them all"
