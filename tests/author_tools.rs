@@ -2,31 +2,11 @@
 //! `threshold test`, and the teaching lints of `threshold check --teaching`, on small
 //! stories under `tests/fixtures/tools/` whose answers are worked out by hand.
 
-use std::process::{Command, Output};
-
 use serde_json::Value;
 
-fn threshold(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_threshold"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .env("COLUMNS", "80")
-        .args(args)
-        .output()
-        .expect("run threshold")
-}
+mod common;
 
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).expect("UTF-8 output")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).expect("UTF-8 output")
-}
-
-fn json(o: &Output) -> Value {
-    serde_json::from_slice(&o.stdout).expect("a JSON document")
-}
+use common::{json, stderr, stdout, threshold};
 
 const SIXTHS: &str = "tests/fixtures/tools/sixths.scene";
 const GIFT: &str = "tests/fixtures/tools/gift.scene";

@@ -2,31 +2,12 @@
 //! rendered diagnostics (snapshots that show the source and the report together).
 
 use std::path::Path;
-use std::process::{Command, Output};
 
 use serde_json::Value;
 
-fn threshold(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_threshold"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .env("COLUMNS", "80")
-        .args(args)
-        .output()
-        .expect("run threshold")
-}
+mod common;
 
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).expect("UTF-8 output")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).expect("UTF-8 output")
-}
-
-fn json(o: &Output) -> Value {
-    serde_json::from_slice(&o.stdout).expect("a JSON document")
-}
+use common::{json, stderr, stdout, threshold};
 
 const PASS: &str = "tests/corpus/pass/door-minimal.scene";
 const FAIL: &str = "tests/corpus/fail/dead-end.scene";
