@@ -569,10 +569,10 @@ impl<'s> Reader<'s> {
                 if marker == "if" {
                     self.open_if(nb, cond, span);
                 } else {
-                    self.elif(nb, cond, span);
+                    self.next_branch(nb, Some(cond), span);
                 }
             }
-            "else" => self.else_(nb, span),
+            "else" => self.next_branch(nb, None, span),
             _ => self.end(nb, span),
         }
     }
@@ -604,40 +604,13 @@ impl<'s> Reader<'s> {
         });
     }
 
-    fn elif(&mut self, nb: &mut NodeBuilder, new_cond: Expr, span: Span) {
+    /// `{elif E}` (with its condition) or `{else}` (without): closes the open branch
+    /// and starts the next one.
+    fn next_branch(&mut self, nb: &mut NodeBuilder, next: Option<Expr>, span: Span) {
         if nb.overflow > 0 {
             return;
         }
-        match nb.frames.last_mut() {
-            Some(Frame::If {
-                done,
-                cond,
-                cond_span,
-                else_span: None,
-                body,
-                ..
-            }) => {
-                let finished = Branch {
-                    cond: std::mem::replace(cond, new_cond),
-                    body: std::mem::take(body),
-                    span: std::mem::replace(cond_span, span),
-                };
-                done.push(finished);
-            }
-            Some(Frame::If {
-                else_span: Some(_), ..
-            }) => self.errors.push(
-                SyntaxError::misplaced(span, "`{elif}` after `{else}`", "after the `{else}`")
-                    .with_help("move this branch above the `{else}`"),
-            ),
-            _ => self.errors.push(stray(span, "elif")),
-        }
-    }
-
-    fn else_(&mut self, nb: &mut NodeBuilder, span: Span) {
-        if nb.overflow > 0 {
-            return;
-        }
+        let marker = if next.is_some() { "elif" } else { "else" };
         match nb.frames.last_mut() {
             Some(Frame::If {
                 done,
@@ -647,21 +620,33 @@ impl<'s> Reader<'s> {
                 body,
                 ..
             }) => {
-                let finished = Branch {
-                    cond: cond.clone(),
-                    body: std::mem::take(body),
-                    span: *cond_span,
-                };
-                done.push(finished);
-                *else_span = Some(span);
+                let body = std::mem::take(body);
+                match next {
+                    Some(next) => done.push(Branch {
+                        cond: std::mem::replace(cond, next),
+                        body,
+                        span: std::mem::replace(cond_span, span),
+                    }),
+                    None => {
+                        done.push(Branch {
+                            cond: cond.clone(),
+                            body,
+                            span: *cond_span,
+                        });
+                        *else_span = Some(span);
+                    }
+                }
             }
             Some(Frame::If {
                 else_span: Some(_), ..
-            }) => self.errors.push(
+            }) => self.errors.push(if marker == "elif" {
+                SyntaxError::misplaced(span, "`{elif}` after `{else}`", "after the `{else}`")
+                    .with_help("move this branch above the `{else}`")
+            } else {
                 SyntaxError::misplaced(span, "a second `{else}` in one block", "second `{else}`")
-                    .with_help("a conditional block has at most one `{else}`"),
-            ),
-            _ => self.errors.push(stray(span, "else")),
+                    .with_help("a conditional block has at most one `{else}`")
+            }),
+            _ => self.errors.push(stray(span, marker)),
         }
     }
 
