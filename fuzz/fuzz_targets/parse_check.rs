@@ -15,10 +15,11 @@ fuzz_target!(|data: &[u8]| {
         name: "fuzz.scene".to_string(),
         text: text.to_string(),
     }];
-    let options = CheckOptions {
-        max_states: 10_000,
-        teaching: true,
-        ..CheckOptions::default()
+    let options = {
+        let mut options = CheckOptions::default();
+        options.max_states = 10_000;
+        options.teaching = true;
+        options
     };
     let checked = check(&sources, options);
     for d in &checked.diagnostics {

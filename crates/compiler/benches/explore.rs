@@ -10,11 +10,7 @@ use threshold_testgen::{generate, Params};
 
 /// The benchmark stories: a name and its generator parameters.
 fn stories() -> Vec<(&'static str, Params)> {
-    let mut once = Params::sound(5, 30).with_int_vars(3, 0, 4);
-    once.once_only = 10;
-    let mut vars = Params::sound(2, 30).with_int_vars(4, 0, 5);
-    vars.once_only = 0;
-    vec![("four_vars", vars), ("once_only", once)]
+    Params::explore_bench()
 }
 
 fn compile(p: &Params) -> (Story, threshold_compiler::Lowered) {

@@ -3,7 +3,7 @@
 //! states explored).
 //!
 //! ```text
-//! cargo run --release -p threshold-compiler --example explore_memory -- [four_vars|once_only|FILE.scene] [MAX_STATES]
+//! cargo run --release -p threshold-compiler --example explore_memory -- [four_vars|once_only|state_limit|FILE.scene] [MAX_STATES]
 //! ```
 
 use std::time::Instant;
@@ -24,18 +24,13 @@ fn main() {
     let max_states = args
         .get(1)
         .map_or(DEFAULT_MAX_STATES, |a| a.parse().expect("a number"));
-    let text = match which {
-        "four_vars" => {
-            let mut p = Params::sound(2, 30).with_int_vars(4, 0, 5);
-            p.once_only = 0;
-            generate(&p)
-        }
-        "once_only" => {
-            let mut p = Params::sound(5, 30).with_int_vars(3, 0, 4);
-            p.once_only = 10;
-            generate(&p)
-        }
-        path => std::fs::read_to_string(path).expect("a readable story"),
+    let preset = Params::explore_bench()
+        .into_iter()
+        .find(|(n, _)| *n == which);
+    let text = match preset {
+        Some((_, p)) => generate(&p),
+        None if which == "state_limit" => generate(&Params::state_limit_bench()),
+        None => std::fs::read_to_string(which).expect("a readable story"),
     };
     let sources = vec![Source {
         name: which.to_string(),
@@ -49,23 +44,37 @@ fn main() {
     let elapsed = t.elapsed().as_secs_f64();
     let hwm = status_kb("VmHWM:").unwrap_or(0);
     let states = s.graph.state_count.max(1);
-    println!("story:            {which}");
-    println!(
-        "states:           {}{}",
+    let (state_count, limited, edges, words, heap) = (
         s.graph.state_count,
-        if s.graph.limited {
-            " (state limit)"
-        } else {
-            ""
-        }
+        s.graph.limited,
+        s.graph.edge_count(),
+        s.graph.layout.words(),
+        s.graph.heap_bytes(),
     );
-    println!("edges:            {}", s.graph.edge_count());
-    println!("words per state:  {}", s.graph.layout.words());
-    println!("time:             {elapsed:.3} s");
+    drop(s);
+    // The phases on their own: the search, then the components.
+    let t = Instant::now();
+    let graph = threshold_compiler::Graph::explore(story, max_states);
+    let search = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let comps = graph.components();
+    let components = t.elapsed().as_secs_f64();
+    std::hint::black_box(comps);
+    let limit = if limited { " (state limit)" } else { "" };
+    println!("story:            {which}");
+    println!("states:           {state_count}{limit}");
+    println!("edges:            {edges}");
+    println!("words per state:  {words}");
+    println!("time:             {elapsed:.3} s (soundness phase)");
     println!("states/s:         {:.0}", states as f64 / elapsed);
     println!(
+        "search alone:     {search:.3} s = {:.0} states/s",
+        states as f64 / search
+    );
+    println!("components alone: {components:.3} s");
+    println!(
         "graph heap:       {:.1} bytes/state",
-        s.graph.heap_bytes() as f64 / states as f64
+        heap as f64 / states as f64
     );
     println!(
         "peak RSS growth:  {} kB = {:.1} bytes/state (VmHWM {hwm} kB, before {rss_before} kB)",

@@ -1,28 +1,36 @@
 //! Explicit-state exploration: every reachable choice-point state of a story, packed
 //! into a few machine words, found breadth-first with the runtime's transition function.
+//!
+//! Memory is the limit on what can be explored, so the graph keeps per state only its
+//! packed words, its kind, its parent and the choice from the parent, and its edges in
+//! compressed-row form; the choice index of an edge takes one byte. The index that finds
+//! a packed state's number holds one `u32` a slot and is dropped when the search ends,
+//! before the strongly connected components are computed.
 
-use hashbrown::HashTable;
 use threshold_runtime::ir::{NodeKind, Story, VarType};
 use threshold_runtime::{get_bit, set_bit, Runner, Sink, State, Stop};
 
 /// The default for `--max-states`.
 pub const DEFAULT_MAX_STATES: usize = 10_000_000;
 
-/// A field of a packed state.
+/// A field of a packed state: `mask` is zero for a field of no bits (a node count of
+/// one, or a variable with a one-value range), which then reads as zero.
 #[derive(Debug, Clone, Copy)]
 struct Field {
     word: u32,
     shift: u32,
-    bits: u32,
+    mask: u64,
 }
 
 impl Field {
-    fn mask(self) -> u64 {
-        if self.bits == 64 {
-            u64::MAX
-        } else {
-            (1u64 << self.bits) - 1
-        }
+    #[inline]
+    fn put(self, out: &mut [u64], v: u64) {
+        out[self.word as usize] |= (v & self.mask) << self.shift;
+    }
+
+    #[inline]
+    fn get(self, words: &[u64]) -> u64 {
+        (words[self.word as usize] >> self.shift) & self.mask
     }
 }
 
@@ -51,17 +59,52 @@ fn bits_for(values: u128) -> u32 {
     }
 }
 
+/// Calls `f(i)` for every set bit `i` of the bit range `start..start + len` of `words`,
+/// counted from `start`.
+#[inline]
+fn for_each_bit(words: &[u64], start: usize, len: usize, mut f: impl FnMut(usize)) {
+    let end = start + len;
+    let mut w = start / 64;
+    while w * 64 < end {
+        let mut bits = words[w];
+        let lo = w * 64;
+        if lo < start {
+            bits &= u64::MAX << (start - lo);
+        }
+        if lo + 64 > end {
+            bits &= u64::MAX >> (lo + 64 - end);
+        }
+        while bits != 0 {
+            let b = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            f(lo + b - start);
+        }
+        w += 1;
+    }
+}
+
 impl Layout {
     pub fn new(story: &Story) -> Self {
         let mut cursor = 0usize;
         let mut alloc = |bits: u32| -> Field {
-            if bits > 0 && cursor % 64 + bits as usize > 64 {
+            if bits == 0 {
+                return Field {
+                    word: 0,
+                    shift: 0,
+                    mask: 0,
+                };
+            }
+            if cursor % 64 + bits as usize > 64 {
                 cursor = cursor.div_ceil(64) * 64;
             }
             let f = Field {
                 word: (cursor / 64) as u32,
                 shift: (cursor % 64) as u32,
-                bits,
+                mask: if bits == 64 {
+                    u64::MAX
+                } else {
+                    (1u64 << bits) - 1
+                },
             };
             cursor += bits as usize;
             f
@@ -112,26 +155,25 @@ impl Layout {
     }
 
     /// Words per packed state.
+    #[inline]
     pub fn words(&self) -> usize {
         self.words
     }
 
+    #[inline]
     pub fn pack(&self, s: &State, out: &mut [u64]) {
         out.fill(0);
-        put(out, self.node, u64::from(s.node));
+        self.node.put(out, u64::from(s.node));
         for ((f, lo), &v) in self.vars.iter().zip(&s.vars) {
-            put(out, *f, v.wrapping_sub(*lo) as u64);
+            f.put(out, v.wrapping_sub(*lo) as u64);
         }
-        for (w, &word) in s.taken.iter().enumerate() {
-            let mut bits = word;
-            while bits != 0 {
-                let b = bits.trailing_zeros() as usize;
-                bits &= bits - 1;
-                let t = self.taken_of[w * 64 + b];
+        if !self.choice_of_taken.is_empty() {
+            for_each_bit(&s.taken, 0, self.taken_of.len(), |c| {
+                let t = self.taken_of[c];
                 if t != NONE {
                     set_bit(out, self.taken_start + t as usize);
                 }
-            }
+            });
         }
         for (i, &n) in self.seen_nodes.iter().enumerate() {
             if s.has_seen(n) {
@@ -141,37 +183,26 @@ impl Layout {
     }
 
     /// Unpacks into `s`, which must have the story's shape (from [`Runner::initial_state`]).
+    #[inline]
     pub fn unpack(&self, words: &[u64], s: &mut State) {
-        s.node = get(words, self.node) as u32;
+        s.node = self.node.get(words) as u32;
         for ((f, lo), v) in self.vars.iter().zip(s.vars.iter_mut()) {
-            *v = (get(words, *f) as i64).wrapping_add(*lo);
+            *v = (f.get(words) as i64).wrapping_add(*lo);
         }
         s.taken.fill(0);
-        for t in 0..self.choice_of_taken.len() {
-            if get_bit(words, self.taken_start + t) {
-                set_bit(&mut s.taken, self.choice_of_taken[t] as usize);
-            }
-        }
+        for_each_bit(words, self.taken_start, self.choice_of_taken.len(), |t| {
+            set_bit(&mut s.taken, self.choice_of_taken[t] as usize);
+        });
         s.seen.fill(0);
-        for (i, &n) in self.seen_nodes.iter().enumerate() {
-            if get_bit(words, self.seen_start + i) {
-                set_bit(&mut s.seen, n as usize);
-            }
-        }
+        for_each_bit(words, self.seen_start, self.seen_nodes.len(), |i| {
+            set_bit(&mut s.seen, self.seen_nodes[i] as usize);
+        });
     }
-}
 
-fn put(out: &mut [u64], f: Field, v: u64) {
-    if f.bits > 0 {
-        out[f.word as usize] |= (v & f.mask()) << f.shift;
-    }
-}
-
-fn get(words: &[u64], f: Field) -> u64 {
-    if f.bits == 0 {
-        0
-    } else {
-        (words[f.word as usize] >> f.shift) & f.mask()
+    /// The node of a packed state.
+    #[inline]
+    fn node_of(&self, words: &[u64]) -> u32 {
+        self.node.get(words) as u32
     }
 }
 
@@ -242,17 +273,21 @@ pub enum Kind {
 #[derive(Debug)]
 pub struct Graph {
     pub layout: Layout,
+    /// The packed states, `layout.words()` words each; a divert-loop marker holds
+    /// only its node (the loop's first node).
     packed: Vec<u64>,
     pub kinds: Vec<Kind>,
-    /// The node of each state (for a divert loop, the loop's first node).
-    nodes: Vec<u32>,
     pub parent: Vec<u32>,
     /// The index, among the node's choices, of the choice that led here.
     pub parent_choice: Vec<u32>,
     edge_start: Vec<u32>,
-    /// Successors, and the choice index that leads to each.
+    /// Successors, and the choice index that leads to each: one byte, or
+    /// [`WIDE`] with the index in `wide_choices`.
     edges: Vec<u32>,
-    edge_choice: Vec<u32>,
+    edge_choice: Vec<u8>,
+    /// `(edge, choice index)` for the edges whose index does not fit in a byte,
+    /// in edge order.
+    wide_choices: Vec<(u32, u32)>,
     /// Nodes entered by some play.
     pub entered: Vec<u64>,
     /// Choices (story-wide ids) offered in some state.
@@ -263,24 +298,168 @@ pub struct Graph {
     pub state_count: usize,
 }
 
+const WIDE: u8 = u8::MAX;
+
 struct Entered<'a>(&'a mut Vec<u64>);
 
 impl Sink for Entered<'_> {
+    #[inline]
     fn enter(&mut self, node: u32) {
         set_bit(self.0, node as usize);
     }
 }
 
+#[inline]
 fn hash_words(w: &[u64]) -> u64 {
     let mut h = 0x243F_6A88_85A3_08D3u64;
     for &x in w {
         h = (h ^ x).wrapping_mul(0x9E37_79B9_7F4A_7C15);
         h ^= h >> 29;
     }
-    h
+    h ^= h >> 32;
+    h = h.wrapping_mul(0xD6E8_FEB8_6659_FD93);
+    h ^ (h >> 32)
+}
+
+#[inline]
+fn same_words(a: &[u64], b: &[u64]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 pub const NO_PARENT: u32 = u32::MAX;
+
+const EMPTY: u32 = u32::MAX;
+
+/// The search's index from packed states to their numbers: open addressing with linear
+/// probing over one `u32` a slot, which holds the state's number and, in its top bits,
+/// seven bits of the key's hash, so that a probe seldom reads a packed state that does
+/// not match. (When state numbers may need more than 25 bits, slots hold the number
+/// alone.) Growing rebuilds the slots from the packed states, so old and new slots are
+/// never held at once.
+struct Index {
+    slots: Vec<u32>,
+    len: usize,
+    tag_bits: u32,
+    id_mask: u32,
+}
+
+impl Index {
+    /// An index with room for `room` states, whose numbers stay below `max_entries`.
+    fn new(room: usize, max_entries: usize) -> Self {
+        let tag_bits = if max_entries < (1 << 25) - 1 { 7 } else { 0 };
+        Index {
+            slots: vec![EMPTY; (room * 8 / 7 + 1).next_power_of_two().max(16)],
+            len: 0,
+            tag_bits,
+            id_mask: u32::MAX >> tag_bits,
+        }
+    }
+
+    #[inline]
+    fn tag(&self, h: u64) -> u32 {
+        if self.tag_bits == 0 {
+            0
+        } else {
+            ((h >> (64 - self.tag_bits)) as u32) << (32 - self.tag_bits)
+        }
+    }
+
+    /// The number of the state whose packed words are `key`, or the free slot where
+    /// it would go.
+    #[inline]
+    fn find(&self, h: u64, key: &[u64], packed: &[u64]) -> Result<u32, usize> {
+        let w = key.len();
+        let tag = self.tag(h);
+        let mask = self.slots.len() - 1;
+        let mut i = h as usize & mask;
+        loop {
+            let slot = self.slots[i];
+            if slot == EMPTY {
+                return Err(i);
+            }
+            if slot & !self.id_mask == tag {
+                let id = (slot & self.id_mask) as usize;
+                if same_words(&packed[id * w..(id + 1) * w], key) {
+                    return Ok(id as u32);
+                }
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Reads the first slot of each hash, and the packed state it names, before any
+    /// is needed: the reads do not depend on each other, so their cache misses overlap.
+    fn touch(&self, hashes: impl Iterator<Item = u64>, packed: &[u64], w: usize) {
+        let mask = self.slots.len() - 1;
+        let mut acc = 0u64;
+        for h in hashes {
+            let slot = self.slots[h as usize & mask];
+            if slot != EMPTY {
+                let id = (slot & self.id_mask) as usize;
+                acc ^= packed.get(id * w).copied().unwrap_or(0);
+            }
+        }
+        std::hint::black_box(acc);
+    }
+
+    fn free_slot(&self, h: u64) -> usize {
+        let mask = self.slots.len() - 1;
+        let mut i = h as usize & mask;
+        while self.slots[i] != EMPTY {
+            i = (i + 1) & mask;
+        }
+        i
+    }
+
+    /// Whether one more state would fill the slots beyond seven eighths.
+    #[inline]
+    fn full(&self) -> bool {
+        (self.len + 1) * 8 > self.slots.len() * 7
+    }
+
+    #[inline]
+    fn put(&mut self, slot: usize, h: u64, id: u32) {
+        self.slots[slot] = self.tag(h) | id;
+        self.len += 1;
+    }
+
+    /// Doubles the slots and puts every state of `packed` (but the divert-loop
+    /// markers) back in.
+    fn grow(&mut self, packed: &[u64], w: usize, kinds: &[Kind]) {
+        let size = self.slots.len() * 2;
+        self.slots = Vec::new();
+        self.slots = vec![EMPTY; size];
+        self.len = 0;
+        for (id, kind) in kinds.iter().enumerate() {
+            if *kind != Kind::DivertLoop {
+                let h = hash_words(&packed[id * w..(id + 1) * w]);
+                let slot = self.free_slot(h);
+                self.put(slot, h, id as u32);
+            }
+        }
+    }
+}
+
+/// How many states are expanded together.
+const BATCH: usize = 16;
+
+/// A transition of a batch: from which state, by which choice, how it stopped, and
+/// the hash of its target's packed words.
+struct Step {
+    from: u32,
+    choice: u32,
+    stop: Stop,
+    hash: u64,
+}
+
+/// The search's working set, dropped when the search ends.
+struct Search {
+    index: Index,
+    /// The marker of the divert loop first entered at each node.
+    loops: Vec<u32>,
+    key: Vec<u64>,
+    max_states: usize,
+}
 
 impl Graph {
     /// Explores every state reachable from the start, up to `max_states` states.
@@ -288,75 +467,124 @@ impl Graph {
         let layout = Layout::new(story);
         let w = layout.words();
         let mut runner = Runner::new(story);
+        // Room for the first states; the tables grow as the search finds more.
+        let room = max_states.clamp(1, 1 << 14);
         let mut g = Graph {
-            packed: Vec::new(),
-            kinds: Vec::new(),
-            nodes: Vec::new(),
-            parent: Vec::new(),
-            parent_choice: Vec::new(),
-            edge_start: Vec::new(),
-            edges: Vec::new(),
-            edge_choice: Vec::new(),
+            packed: Vec::with_capacity(room * w),
+            kinds: Vec::with_capacity(room),
+            parent: Vec::with_capacity(room),
+            parent_choice: Vec::with_capacity(room),
+            edge_start: Vec::with_capacity(room),
+            edges: Vec::with_capacity(room * 2),
+            edge_choice: Vec::with_capacity(room * 2),
+            wide_choices: Vec::new(),
             entered: vec![0; story.nodes.len().div_ceil(64)],
             offered: vec![0; (runner.choice_count() as usize).div_ceil(64)],
             limited: false,
             state_count: 0,
             layout,
         };
-        let mut table: HashTable<u32> = HashTable::new();
-        let mut loops: Vec<u32> = vec![NONE; story.nodes.len()];
-        let mut key = vec![0u64; w];
+        let mut search = Search {
+            index: Index::new(room, max_states.saturating_add(story.nodes.len())),
+            loops: vec![NONE; story.nodes.len()],
+            key: vec![0u64; w],
+            max_states,
+        };
 
         let (first, stop) = runner.start(&mut Entered(&mut g.entered));
-        g.intern(
-            story, &first, stop, NO_PARENT, 0, &mut table, &mut loops, &mut key, max_states,
-        );
+        g.intern(story, &first, stop, NO_PARENT, 0, &mut search);
 
+        // States are expanded a batch at a time: first every transition of the batch
+        // runs and its target is packed; then the index slots (and the packed states
+        // they name) of all the targets are read, so that their cache misses overlap;
+        // then the targets are numbered one by one, in the order a one-at-a-time
+        // search would number them.
         let mut cur = runner.initial_state();
         let mut next = cur.clone();
+        let mut batch: Vec<Step> = Vec::new();
+        let mut keys: Vec<u64> = Vec::new();
         let mut head = 0usize;
         while head < g.kinds.len() && !g.limited {
-            g.edge_start.push(g.edges.len() as u32);
-            if g.kinds[head] != Kind::Waiting {
-                head += 1;
-                continue;
-            }
-            g.layout
-                .unpack(&g.packed[head * w..(head + 1) * w], &mut cur);
-            let n = story.nodes[cur.node as usize].choices.len();
-            for i in 0..n {
-                if !runner.is_available(&cur, i) {
+            let end = g.kinds.len().min(head + BATCH);
+            batch.clear();
+            keys.clear();
+            for h in head..end {
+                if g.kinds[h] != Kind::Waiting {
                     continue;
                 }
-                set_bit(&mut g.offered, runner.choice_id(cur.node, i) as usize);
-                next.clone_from(&cur);
-                let stop = runner.choose(&mut next, i, &mut Entered(&mut g.entered));
-                let t = g.intern(
-                    story,
-                    &next,
-                    stop,
-                    head as u32,
-                    i as u32,
-                    &mut table,
-                    &mut loops,
-                    &mut key,
-                    max_states,
-                );
+                g.layout.unpack(&g.packed[h * w..(h + 1) * w], &mut cur);
+                let n = story.nodes[cur.node as usize].choices.len();
+                for i in 0..n {
+                    if !runner.is_available(&cur, i) {
+                        continue;
+                    }
+                    set_bit(&mut g.offered, runner.choice_id(cur.node, i) as usize);
+                    next.clone_from(&cur);
+                    let stop = runner.choose(&mut next, i, &mut Entered(&mut g.entered));
+                    let at = keys.len();
+                    keys.resize(at + w, 0);
+                    let hash = if matches!(stop, Stop::DivertLoop { .. }) {
+                        0
+                    } else {
+                        g.layout.pack(&next, &mut keys[at..]);
+                        hash_words(&keys[at..])
+                    };
+                    batch.push(Step {
+                        from: h as u32,
+                        choice: i as u32,
+                        stop,
+                        hash,
+                    });
+                }
+            }
+            search
+                .index
+                .touch(batch.iter().map(|s| s.hash), &g.packed, w);
+            let mut steps = batch.iter().zip(keys.chunks_exact(w)).peekable();
+            for h in head..end {
+                g.edge_start.push(g.edges.len() as u32);
+                while let Some((step, key)) = steps.next_if(|(s, _)| s.from as usize == h) {
+                    let t = g.intern_packed(
+                        key,
+                        step.hash,
+                        step.stop,
+                        step.from,
+                        step.choice,
+                        &mut search,
+                    );
+                    if g.limited {
+                        break;
+                    }
+                    let i = step.choice;
+                    if i < u32::from(WIDE) {
+                        g.edge_choice.push(i as u8);
+                    } else {
+                        g.edge_choice.push(WIDE);
+                        g.wide_choices.push((g.edges.len() as u32, i));
+                    }
+                    g.edges.push(t);
+                }
                 if g.limited {
                     break;
                 }
-                g.edges.push(t);
-                g.edge_choice.push(i as u32);
             }
-            head += 1;
+            head = end;
         }
+        drop(search);
         while g.edge_start.len() <= g.kinds.len() {
             g.edge_start.push(g.edges.len() as u32);
         }
+        g.packed.shrink_to_fit();
+        g.kinds.shrink_to_fit();
+        g.parent.shrink_to_fit();
+        g.parent_choice.shrink_to_fit();
+        g.edge_start.shrink_to_fit();
+        g.edges.shrink_to_fit();
+        g.edge_choice.shrink_to_fit();
         g
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// The number of the state `s` (stopped by `stop`), adding it if it is new.
     fn intern(
         &mut self,
         story: &Story,
@@ -364,57 +592,78 @@ impl Graph {
         stop: Stop,
         parent: u32,
         choice: u32,
-        table: &mut HashTable<u32>,
-        loops: &mut [u32],
-        key: &mut [u64],
-        max_states: usize,
+        search: &mut Search,
+    ) -> u32 {
+        let mut key = std::mem::take(&mut search.key);
+        self.layout.pack(s, &mut key);
+        let h = hash_words(&key);
+        let id = self.intern_packed(&key, h, stop, parent, choice, search);
+        search.key = key;
+        debug_assert!(
+            self.limited
+                || self.kinds[id as usize] != Kind::Outcome
+                || matches!(story.nodes[s.node as usize].kind, NodeKind::Outcome { .. })
+        );
+        id
+    }
+
+    /// The number of the state packed as `key` (with hash `h`; both ignored for a
+    /// divert loop), adding it if it is new.
+    #[inline]
+    fn intern_packed(
+        &mut self,
+        key: &[u64],
+        h: u64,
+        stop: Stop,
+        parent: u32,
+        choice: u32,
+        search: &mut Search,
     ) -> u32 {
         let w = self.layout.words();
         if let Stop::DivertLoop { node } = stop {
-            if loops[node as usize] != NONE {
-                return loops[node as usize];
+            let slot = &mut search.loops[node as usize];
+            if *slot != NONE {
+                return *slot;
             }
             let id = self.kinds.len() as u32;
-            loops[node as usize] = id;
-            self.packed.extend(std::iter::repeat_n(0, w));
-            self.push_meta(Kind::DivertLoop, node, parent, choice);
+            *slot = id;
+            let start = self.packed.len();
+            self.packed.resize(start + w, 0);
+            self.layout
+                .node
+                .put(&mut self.packed[start..], u64::from(node));
+            self.push_meta(Kind::DivertLoop, parent, choice);
             return id;
         }
-        self.layout.pack(s, key);
-        let h = hash_words(key);
-        let packed = &self.packed;
-        if let Some(&id) = table.find(h, |&i| &packed[i as usize * w..(i as usize + 1) * w] == key)
-        {
-            return id;
-        }
-        if self.state_count >= max_states {
+        let mut slot = match search.index.find(h, key, &self.packed) {
+            Ok(id) => return id,
+            Err(slot) => slot,
+        };
+        if self.state_count >= search.max_states {
             self.limited = true;
             return NONE;
         }
+        if search.index.full() {
+            search.index.grow(&self.packed, w, &self.kinds);
+            slot = search.index.free_slot(h);
+        }
         let id = self.kinds.len() as u32;
         self.packed.extend_from_slice(key);
-        let packed = &self.packed;
-        table.insert_unique(h, id, |&i| {
-            hash_words(&packed[i as usize * w..(i as usize + 1) * w])
-        });
+        search.index.put(slot, h, id);
         let kind = match stop {
             Stop::Choice => Kind::Waiting,
             Stop::Outcome => Kind::Outcome,
             Stop::DeadEnd => Kind::DeadEnd,
             Stop::DivertLoop { .. } => unreachable!("handled above"),
         };
-        debug_assert!(
-            kind != Kind::Outcome
-                || matches!(story.nodes[s.node as usize].kind, NodeKind::Outcome { .. })
-        );
         self.state_count += 1;
-        self.push_meta(kind, s.node, parent, choice);
+        self.push_meta(kind, parent, choice);
         id
     }
 
-    fn push_meta(&mut self, kind: Kind, node: u32, parent: u32, choice: u32) {
+    #[inline]
+    fn push_meta(&mut self, kind: Kind, parent: u32, choice: u32) {
         self.kinds.push(kind);
-        self.nodes.push(node);
         self.parent.push(parent);
         self.parent_choice.push(choice);
     }
@@ -426,12 +675,12 @@ impl Graph {
         }
         cap(&self.packed)
             + cap(&self.kinds)
-            + cap(&self.nodes)
             + cap(&self.parent)
             + cap(&self.parent_choice)
             + cap(&self.edge_start)
             + cap(&self.edges)
             + cap(&self.edge_choice)
+            + cap(&self.wide_choices)
             + cap(&self.entered)
             + cap(&self.offered)
     }
@@ -445,8 +694,12 @@ impl Graph {
         self.kinds.is_empty()
     }
 
+    /// The node of state `i` (for a divert loop, the loop's first node).
+    #[inline]
     pub fn node(&self, i: u32) -> u32 {
-        self.nodes[i as usize]
+        let w = self.layout.words();
+        self.layout
+            .node_of(&self.packed[i as usize * w..(i as usize + 1) * w])
     }
 
     pub fn edge_count(&self) -> usize {
@@ -459,10 +712,21 @@ impl Graph {
             self.edge_start[i as usize] as usize,
             self.edge_start[i as usize + 1] as usize,
         );
-        self.edges[a..b]
-            .iter()
-            .copied()
-            .zip(self.edge_choice[a..b].iter().copied())
+        (a..b).map(move |e| (self.edges[e], self.edge_choice_at(e)))
+    }
+
+    #[inline]
+    fn edge_choice_at(&self, e: usize) -> u32 {
+        match self.edge_choice[e] {
+            WIDE => {
+                let k = self
+                    .wide_choices
+                    .binary_search_by_key(&(e as u32), |&(edge, _)| edge)
+                    .expect("a wide choice index is recorded");
+                self.wide_choices[k].1
+            }
+            c => u32::from(c),
+        }
     }
 
     /// Unpacks state `i` into `s` (shaped by [`Runner::initial_state`]).
@@ -504,7 +768,7 @@ impl Graph {
     /// the strongly connected component it belongs to, with which components are
     /// closed (no edge leaves them).
     pub fn components(&self) -> Components {
-        tarjan(self)
+        scc(self)
     }
 }
 
@@ -522,86 +786,127 @@ pub struct Components {
     pub cyclic: Vec<bool>,
 }
 
-fn tarjan(g: &Graph) -> Components {
+/// Reads the entries of a state's successors before they are needed, so that their
+/// cache misses overlap rather than follow one another.
+#[inline]
+fn touch_successors(rindex: &[u32], succ: &[u32]) {
+    let mut acc = 0u32;
+    for &t in succ {
+        acc ^= rindex[t as usize];
+    }
+    std::hint::black_box(acc);
+}
+
+/// Strongly connected components with Pearce's space-efficient variant of Tarjan's
+/// algorithm (iterative): one word per state (`rindex`, which ends up holding the
+/// component) and one bit (`root`), besides the two stacks.
+///
+/// While a state is on the search path or waiting on the stack, `rindex` holds its
+/// low index (counted up from 1); once its component is complete, it holds the
+/// component's value, counted down from `n - 1`, which is always larger than any live
+/// index, so a finished state never lowers a live one.
+fn scc(g: &Graph) -> Components {
     let n = g.len();
-    const UNSEEN: u32 = u32::MAX;
-    let mut index = vec![UNSEEN; n];
-    let mut low = vec![0u32; n];
-    let mut comp = vec![UNSEEN; n];
+    let mut rindex = vec![0u32; n];
+    let mut root = vec![0u64; n.div_ceil(64)];
     let mut stack: Vec<u32> = Vec::new();
     let mut calls: Vec<(u32, u32)> = Vec::new();
-    let mut next_index = 0u32;
+    let mut index = 1u32;
+    let mut value = n as u32;
     let mut reaches = Vec::new();
     let mut closed = Vec::new();
     let mut cyclic = Vec::new();
-    for root in 0..n as u32 {
-        if index[root as usize] != UNSEEN {
+    let edges = &g.edges;
+    let starts = &g.edge_start;
+    for r in 0..n as u32 {
+        // Only the last component to finish can hold the value 0 (it is the n-th,
+        // so every state is in a component by then); 0 also marks "not visited".
+        if value == 0 {
+            break;
+        }
+        if rindex[r as usize] != 0 {
             continue;
         }
-        calls.push((root, g.edge_start[root as usize]));
-        index[root as usize] = next_index;
-        low[root as usize] = next_index;
-        next_index += 1;
-        stack.push(root);
+        rindex[r as usize] = index;
+        index += 1;
+        set_bit(&mut root, r as usize);
+        calls.push((r, starts[r as usize]));
         while let Some(&mut (v, ref mut e)) = calls.last_mut() {
-            let end = g.edge_start[v as usize + 1];
-            if *e < end {
-                let t = g.edges[*e as usize];
+            let vi = v as usize;
+            if *e < starts[vi + 1] {
+                let t = edges[*e as usize] as usize;
                 *e += 1;
-                if index[t as usize] == UNSEEN {
-                    index[t as usize] = next_index;
-                    low[t as usize] = next_index;
-                    next_index += 1;
-                    stack.push(t);
-                    calls.push((t, g.edge_start[t as usize]));
-                } else if comp[t as usize] == UNSEEN {
-                    low[v as usize] = low[v as usize].min(index[t as usize]);
+                if rindex[t] == 0 {
+                    rindex[t] = index;
+                    index += 1;
+                    set_bit(&mut root, t);
+                    calls.push((t as u32, starts[t]));
+                    touch_successors(&rindex, &edges[starts[t] as usize..starts[t + 1] as usize]);
+                } else if rindex[t] < rindex[vi] {
+                    rindex[vi] = rindex[t];
+                    root[vi / 64] &= !(1 << (vi % 64));
                 }
                 continue;
             }
             calls.pop();
-            if let Some(&(p, _)) = calls.last() {
-                low[p as usize] = low[p as usize].min(low[v as usize]);
-            }
-            if low[v as usize] == index[v as usize] {
-                let c = reaches.len() as u32;
-                let mut members = 0usize;
+            if get_bit(&root, vi) {
+                // `v` roots a component: it and the stack's states above its index.
+                index -= 1;
+                let rv = rindex[vi];
+                let mut start = stack.len();
+                while start > 0 && rv <= rindex[stack[start - 1] as usize] {
+                    start -= 1;
+                    index -= 1;
+                }
+                value -= 1;
+                let c = value;
+                rindex[vi] = c;
+                for &m in &stack[start..] {
+                    rindex[m as usize] = c;
+                }
                 let mut reach = false;
                 let mut is_closed = true;
                 let mut self_loop = false;
-                let top = stack.len();
-                let mut start = top;
-                while let Some(&m) = stack.get(start.wrapping_sub(1)) {
-                    start -= 1;
-                    comp[m as usize] = c;
-                    if m == v {
-                        break;
-                    }
-                }
-                for &m in &stack[start..top] {
-                    members += 1;
-                    if g.kinds[m as usize] == Kind::Outcome {
+                let members = std::iter::once(v).chain(stack[start..].iter().copied());
+                for m in members {
+                    let mi = m as usize;
+                    if g.kinds[mi] == Kind::Outcome {
                         reach = true;
                     }
-                    for (t, _) in g.successors(m) {
-                        let tc = comp[t as usize];
+                    for &t in &edges[starts[mi] as usize..starts[mi + 1] as usize] {
+                        let tc = rindex[t as usize];
                         if tc != c {
                             is_closed = false;
-                            reach |= reaches[tc as usize];
+                            reach |= reaches[(n as u32 - 1 - tc) as usize];
                         } else if t == m {
                             self_loop = true;
                         }
                     }
                 }
+                let size = stack.len() - start + 1;
                 stack.truncate(start);
                 reaches.push(reach);
                 closed.push(is_closed);
-                cyclic.push(members > 1 || self_loop);
+                cyclic.push(size > 1 || self_loop);
+            } else {
+                stack.push(v);
+            }
+            if let Some(&(u, _)) = calls.last() {
+                let ui = u as usize;
+                if rindex[vi] < rindex[ui] {
+                    rindex[ui] = rindex[vi];
+                    root[ui / 64] &= !(1 << (ui % 64));
+                }
             }
         }
     }
+    // Number components in the order they finished: every edge leads to a component
+    // that finished no later.
+    for x in &mut rindex {
+        *x = n as u32 - 1 - *x;
+    }
     Components {
-        comp,
+        comp: rindex,
         reaches_outcome: reaches,
         closed,
         cyclic,

@@ -16,7 +16,6 @@ fn run(text: &str) -> Checked {
         CheckOptions {
             max_states: 10_000,
             teaching: true,
-            ..CheckOptions::default()
         },
     )
 }
@@ -72,8 +71,15 @@ fn a_header_with_only_a_comment_is_a_syntax_error() {
         .map(|d| text[..d.site.span.start].matches('\n').count() + 1)
         .collect();
     assert_eq!(lines, [2, 6]);
-    let messages: Vec<&str> = checked.diagnostics.iter().map(|d| d.message.as_str()).collect();
-    assert!(messages[..].iter().any(|m| m.contains("expected a name")), "{messages:?}");
+    let messages: Vec<&str> = checked
+        .diagnostics
+        .iter()
+        .map(|d| d.message.as_str())
+        .collect();
+    assert!(
+        messages[..].iter().any(|m| m.contains("expected a name")),
+        "{messages:?}"
+    );
 }
 
 /// Runs `f` on a thread with a 2 MiB stack (a quarter of a usual main thread's), so

@@ -120,3 +120,25 @@ fn shipped_stories_agree_with_brute_force() {
         assert_agrees(&dir.display().to_string(), &checked, &model);
     }
 }
+
+/// A scene with more choices than fit in a byte: the graph keeps their indices exactly.
+#[test]
+fn a_scene_with_hundreds_of_choices_agrees_with_brute_force() {
+    let mut text = String::from("title: Many\nshown n = 0 in 0..3\nscene hub\n");
+    for k in 0..300 {
+        match k % 3 {
+            0 => text.push_str(&format!("+ {{n < 3}} Step {k}.\n  ~ n += 1\n  -> hub\n")),
+            1 => text.push_str(&format!("+ {{n == 3}} Stay {k}.\n  -> hub\n")),
+            _ => text.push_str(&format!("+ {{n == 0}} Leave {k}.\n  -> done\n")),
+        }
+    }
+    text.push_str("* Once, late in the list.\n  -> hub\n");
+    text.push_str("* {n == 3} The last way out.\n  -> trap\n");
+    text.push_str("scene trap\n+ Wait.\n  -> trap\noutcome done good \"Done\"\nDone.\n");
+    let checked = check_text("many", &text, 100_000);
+    let story = checked.lowered.story.as_ref().expect("compiles");
+    let model = Model::build(story, 100_000);
+    assert_agrees("many", &checked, &model);
+    let loops = common::reported(&checked, Code::NoOutcome);
+    assert_eq!(loops.keys().collect::<Vec<_>>(), ["trap"]);
+}

@@ -255,8 +255,56 @@ fn build_paren(p: Pair<'_, Rule>, ctx: &mut Ctx<'_>) -> Expr {
     e
 }
 
+/// Text with no brace and no backslash: the `text` rule reads it as one chunk (or as
+/// nothing, when empty), so it is taken as it stands, without running the parser.
+fn plain_text(input: &str, off: usize) -> Option<Text> {
+    if input.bytes().any(|b| matches!(b, b'{' | b'}' | b'\\')) {
+        return None;
+    }
+    check_nesting(input, off).ok()?;
+    let parts = if input.is_empty() {
+        Vec::new()
+    } else {
+        vec![TextPart::Lit(input.to_string())]
+    };
+    Some(Text {
+        parts,
+        span: Span::new(off, off + input.len()),
+    })
+}
+
+/// A divert line that is exactly `-> ID` (blanks around the name), read without
+/// running the parser; anything else goes to the `divert_line` rule.
+pub(crate) fn plain_divert(input: &str, off: usize) -> Option<Ident> {
+    let rest = input.strip_prefix("->")?;
+    let name_at = input.len() - rest.trim_start_matches([' ', '\t']).len();
+    let tail = &input[name_at..];
+    if !tail
+        .as_bytes()
+        .first()
+        .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
+    {
+        return None;
+    }
+    let len = tail
+        .bytes()
+        .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_')
+        .count();
+    let name = &tail[..len];
+    if !tail[len..].trim_matches([' ', '\t']).is_empty() || crate::RESERVED.contains(&name) {
+        return None;
+    }
+    Some(Ident {
+        name: name.to_string(),
+        span: Span::new(off + name_at, off + name_at + len),
+    })
+}
+
 /// Parses text with `{E}` interpolations; on an error the text is kept literally.
 pub(crate) fn build_text(input: &str, off: usize, errors: &mut Vec<SyntaxError>) -> Text {
+    if let Some(text) = plain_text(input, off) {
+        return text;
+    }
     let span = Span::new(off, off + input.len());
     if let Some(err) = misplaced_marker_in_text(input, off) {
         errors.push(err);
@@ -544,4 +592,104 @@ pub(crate) fn build_condition_line(p: Pair<'_, Rule>, ctx: &mut Ctx<'_>) -> Expr
         .find(|i| i.as_rule() == Rule::expr)
         .expect("a condition");
     build_expr(e, ctx)
+}
+
+#[cfg(test)]
+mod fast_path_tests {
+    //! The parser-free readings of plain text and plain diverts give exactly what the
+    //! grammar gives.
+    use super::*;
+
+    fn by_grammar_text(input: &str, off: usize) -> (Text, Vec<SyntaxError>) {
+        let mut errors = Vec::new();
+        let span = Span::new(off, off + input.len());
+        let text = match parse_rule(Rule::text, input, off) {
+            Ok(pair) => {
+                let mut parts = Vec::new();
+                for piece in pair.into_inner() {
+                    if piece.as_rule() == Rule::text_chunk {
+                        push_lit(&mut parts, piece.as_str());
+                    }
+                }
+                Text { parts, span }
+            }
+            Err(e) => {
+                errors.push(e);
+                literal_text(input, span)
+            }
+        };
+        (text, errors)
+    }
+
+    #[test]
+    fn plain_text_matches_the_grammar() {
+        let mut samples: Vec<String> = [
+            "",
+            "The patient pauses.",
+            "*sighs* (quietly) 50% // not a comment",
+            "https://example.org: a link",
+            "é, ü and 漢字",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        samples.push(format!("{}x{}", "(".repeat(70), ")".repeat(70)));
+        let mut seed = 7u64;
+        for _ in 0..500 {
+            let mut s = String::new();
+            for _ in 0..(seed % 12) {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let alphabet = b"ab (){}\\:*-> \t";
+                s.push(alphabet[(seed >> 33) as usize % alphabet.len()] as char);
+            }
+            samples.push(s);
+        }
+        for s in samples {
+            let s = s.trim();
+            let mut errors = Vec::new();
+            let fast = build_text(s, 10, &mut errors);
+            if plain_text(s, 10).is_some() {
+                let (slow, slow_errors) = by_grammar_text(s, 10);
+                assert_eq!(fast, slow, "{s:?}");
+                assert!(errors.is_empty() && slow_errors.is_empty(), "{s:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn plain_divert_matches_the_grammar() {
+        for s in [
+            "-> doorway",
+            "->  d_2",
+            "-> _x",
+            "-> end",
+            "-> end_x",
+            "-> 2x",
+            "-> a b",
+            "-> a\t",
+            "-> é",
+            "->",
+            "-> a(",
+            "-> seen",
+        ] {
+            let fast = plain_divert(s, 4);
+            let slow = parse_rule(Rule::divert_line, s, 4).ok().map(|p| {
+                let mut errors = Vec::new();
+                build_divert_line(
+                    p,
+                    &mut Ctx {
+                        off: 4,
+                        errors: &mut errors,
+                    },
+                )
+            });
+            match fast {
+                Some(ident) => assert_eq!(Some(ident), slow, "{s:?}"),
+                // Only lines the grammar may reject, or reads with its own rule, are left to it.
+                None => assert!(slow.is_none() || s.contains(['\t', ' ']), "{s:?}"),
+            }
+        }
+    }
 }

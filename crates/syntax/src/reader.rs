@@ -496,8 +496,16 @@ impl<'s> Reader<'s> {
                 );
                 return;
             }
-            let stmt = match build::parse_rule(Rule::divert_line, l.text, l.start) {
-                Ok(pair) => {
+            let plain = build::plain_divert(l.text, l.start);
+            let stmt = match plain.map_or_else(
+                || build::parse_rule(Rule::divert_line, l.text, l.start).map(Err),
+                |target| Ok(Ok(target)),
+            ) {
+                Ok(Ok(target)) => Stmt::Divert {
+                    target,
+                    span: l.span(),
+                },
+                Ok(Err(pair)) => {
                     let mut ctx = Ctx {
                         off: l.start,
                         errors: &mut self.errors,

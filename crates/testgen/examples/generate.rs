@@ -5,6 +5,7 @@
 //! generate static SEED SCENES                          the static-check benchmark's shape
 //! generate sound SEED SCENES [INT_VARS LO HI [ONCE]]   a sound story (ONCE: % once-only)
 //! generate wild SEED                                   a small arbitrary story
+//! generate bench four_vars|once_only|state_limit       a benchmark story
 //! ```
 
 use threshold_testgen::{generate, Params};
@@ -15,11 +16,29 @@ fn main() {
         args.get(i)
             .map_or(default, |a| a.parse().expect("a number"))
     };
-    let seed = num(1, 1) as u64;
+    let seed = if args.first().is_some_and(|m| m == "bench") {
+        0
+    } else {
+        num(1, 1) as u64
+    };
     let mut p = match args.first().map_or("sound", String::as_str) {
         "static" => Params::static_bench(seed, num(2, 10_000) as usize),
         "sound" => Params::sound(seed, num(2, 100) as usize),
         "wild" => Params::wild(seed),
+        "bench" => {
+            let name = args.get(1).map_or("four_vars", String::as_str);
+            let p = if name == "state_limit" {
+                Params::state_limit_bench()
+            } else {
+                Params::explore_bench()
+                    .into_iter()
+                    .find(|(n, _)| *n == name)
+                    .unwrap_or_else(|| panic!("no benchmark story {name}"))
+                    .1
+            };
+            print!("{}", generate(&p));
+            return;
+        }
         other => panic!("unknown mode {other}: static, sound or wild"),
     };
     if args.len() > 5 {

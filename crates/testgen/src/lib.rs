@@ -144,7 +144,7 @@ impl Params {
 
     /// A small arbitrary story; its sizes are drawn from the seed.
     pub fn wild(seed: u64) -> Self {
-        let mut rng = Rng::new(seed ^ 0x5EED_0F_A11);
+        let mut rng = Rng::new(seed ^ 0x0005_EED0_FA11);
         let ints = rng.below(4);
         let int_vars = (0..ints)
             .map(|_| {
@@ -170,6 +170,25 @@ impl Params {
             forward_span: 3,
             blank_lines: true,
         }
+    }
+
+    /// The stories the exploration benchmarks explore: sound stories of 30 scenes with
+    /// loops, one with four integer variables over `0..5` (about 1.3 million states),
+    /// one with three over `0..4` and some once-only choices (about 600,000 states).
+    pub fn explore_bench() -> Vec<(&'static str, Params)> {
+        let mut vars = Params::sound(7, 30).with_int_vars(4, 0, 5);
+        vars.once_only = 0;
+        let mut once = Params::sound(5, 30).with_int_vars(3, 0, 4);
+        once.once_only = 10;
+        vec![("four_vars", vars), ("once_only", once)]
+    }
+
+    /// A story whose states far exceed the default state limit: ten integer variables
+    /// over `0..100`.
+    pub fn state_limit_bench() -> Self {
+        let mut p = Params::sound(2, 20).with_int_vars(10, 0, 100);
+        p.once_only = 0;
+        p
     }
 
     /// Replaces the integer variables by `count` variables over `lo..hi`.
@@ -267,8 +286,9 @@ impl Gen<'_> {
             p.min_choices
         };
         let k = if sound { k.max(1) } else { k };
+        // The start scene of a sound story always waits for a first choice.
         if self.rng.chance(p.if_blocks) {
-            self.if_block(i, "", true);
+            self.if_block(i, "", !(sound && i == 0));
         }
         if k == 0 {
             // A scene without choices must divert.
@@ -287,7 +307,7 @@ impl Gen<'_> {
     }
 
     fn speech(&mut self, i: usize) {
-        let shown = self.p.int_vars.first().is_some();
+        let shown = !self.p.int_vars.is_empty();
         match self.rng.below(4) {
             0 => {
                 let _ = writeln!(self.out, "patient: There is one more thing, in scene {i}.");

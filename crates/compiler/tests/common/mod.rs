@@ -114,6 +114,8 @@ pub struct Model {
     pub loops: BTreeMap<NodeId, Vec<u32>>,
     /// False when exploration stopped at `cap` states.
     pub complete: bool,
+    /// The number of each state.
+    pub index: HashMap<State, usize>,
 }
 
 enum Pending {
@@ -133,6 +135,7 @@ impl Model {
             best: Vec::new(),
             loops: BTreeMap::new(),
             complete: true,
+            index: HashMap::new(),
         };
         let (mut s0, stop0) = runner.start(&mut ());
         if let Stop::DivertLoop { node } = stop0 {
@@ -140,7 +143,7 @@ impl Model {
             return m;
         }
         normalise(&mut s0, &mask);
-        let mut index: HashMap<State, usize> = HashMap::new();
+        let mut index = std::mem::take(&mut m.index);
         index.insert(s0.clone(), 0);
         m.states.push(s0);
         m.stops.push(stop0);
@@ -199,6 +202,7 @@ impl Model {
             for (s, stop, p) in layer {
                 if m.states.len() >= cap {
                     m.complete = false;
+                    m.index = index;
                     return m;
                 }
                 let id = m.states.len();
@@ -220,6 +224,7 @@ impl Model {
                     .collect();
             }
         }
+        m.index = index;
         m
     }
 
@@ -471,6 +476,145 @@ pub fn expected(
         .collect()
 }
 
+/// Asserts that the checker's explored graph is the model's: the same states, the same
+/// edges in choice order, and the same strongly connected components, closed and
+/// outcome-reaching exactly where the model's are.
+pub fn assert_graph_matches(
+    name: &str,
+    story: &Story,
+    graph: &threshold_compiler::Graph,
+    model: &Model,
+) {
+    use threshold_compiler::explore::Kind;
+    let runner = Runner::new(story);
+    let mut s = runner.initial_state();
+    // The model's number of each graph entry (`None` for divert-loop markers).
+    let mut to_model: Vec<Option<usize>> = Vec::with_capacity(graph.len());
+    for i in 0..graph.len() as u32 {
+        if graph.kinds[i as usize] == Kind::DivertLoop {
+            to_model.push(None);
+            continue;
+        }
+        graph.state_into(i, &mut s);
+        let m = *model
+            .index
+            .get(&s)
+            .unwrap_or_else(|| panic!("{name}: graph state {i} is not reachable"));
+        let stop = match graph.kinds[i as usize] {
+            Kind::Waiting => Stop::Choice,
+            Kind::Outcome => Stop::Outcome,
+            Kind::DeadEnd => Stop::DeadEnd,
+            Kind::DivertLoop => unreachable!(),
+        };
+        assert_eq!(model.stops[m], stop, "{name}: kind of state {i}");
+        assert_eq!(
+            graph.node(i),
+            model.states[m].node,
+            "{name}: node of state {i}"
+        );
+        to_model.push(Some(m));
+    }
+    let mut seen_model = vec![false; model.states.len()];
+    for m in to_model.iter().flatten() {
+        assert!(
+            !std::mem::replace(&mut seen_model[*m], true),
+            "{name}: a state twice"
+        );
+    }
+    for i in 0..graph.len() as u32 {
+        let succ: Vec<(u32, u32)> = graph.successors(i).collect();
+        let Some(m) = to_model[i as usize] else {
+            assert!(
+                succ.is_empty(),
+                "{name}: a divert-loop marker has successors"
+            );
+            continue;
+        };
+        graph.state_into(i, &mut s);
+        assert_eq!(
+            succ.len(),
+            model.succ[m].len(),
+            "{name}: out-degree of state {i}"
+        );
+        let mut last = None;
+        for ((t, ci), expected) in succ.iter().zip(&model.succ[m]) {
+            assert!(last < Some(*ci), "{name}: choices in source order");
+            last = Some(*ci);
+            assert!(
+                runner.is_available(&s, *ci as usize),
+                "{name}: an edge by a choice not offered"
+            );
+            match (to_model[*t as usize], expected) {
+                (Some(tm), Target::State(em)) => assert_eq!(tm, *em, "{name}: edge target"),
+                (None, Target::DivertLoop(n)) => {
+                    assert_eq!(graph.node(*t), *n, "{name}: divert-loop node")
+                }
+                other => panic!("{name}: edge {other:?}"),
+            }
+        }
+    }
+    let comps = graph.components();
+    let model_comp = model.components();
+    let reaches = model.reaches_outcome();
+    let mut pairing: HashMap<u32, usize> = HashMap::new();
+    let mut back: HashMap<usize, u32> = HashMap::new();
+    for (i, &m) in to_model.iter().enumerate() {
+        let c = comps.comp[i];
+        for (t, _) in graph.successors(i as u32) {
+            assert!(
+                comps.comp[t as usize] <= c,
+                "{name}: components out of order"
+            );
+        }
+        let Some(m) = m else {
+            assert!(
+                comps.closed[c as usize],
+                "{name}: a marker's component is closed"
+            );
+            assert!(
+                !comps.cyclic[c as usize],
+                "{name}: a marker's component is no cycle"
+            );
+            assert!(
+                !comps.reaches_outcome[c as usize],
+                "{name}: a marker reaches an outcome"
+            );
+            continue;
+        };
+        let mc = model_comp[m];
+        assert_eq!(
+            *pairing.entry(c).or_insert(mc),
+            mc,
+            "{name}: a component split"
+        );
+        assert_eq!(*back.entry(mc).or_insert(c), c, "{name}: components merged");
+        assert_eq!(
+            comps.reaches_outcome[c as usize], reaches[m],
+            "{name}: reaches, state {i}"
+        );
+    }
+    for (&c, &mc) in &pairing {
+        let members: Vec<usize> = (0..model.states.len())
+            .filter(|&m| model_comp[m] == mc)
+            .collect();
+        let leaves = members.iter().any(|&m| {
+            model.succ[m].iter().any(|t| match t {
+                Target::State(t) => model_comp[*t] != mc,
+                Target::DivertLoop(_) => true,
+            })
+        });
+        assert_eq!(comps.closed[c as usize], !leaves, "{name}: closed");
+        let self_loop = members
+            .iter()
+            .any(|&m| model.succ[m].contains(&Target::State(m)));
+        assert_eq!(
+            comps.cyclic[c as usize],
+            members.len() > 1 || self_loop,
+            "{name}: cyclic"
+        );
+    }
+}
+
 /// Asserts that the checker's `dead-end` and `no-outcome` errors are exactly the
 /// model's, with the same paths, and that each path, replayed, reaches what it names.
 pub fn assert_agrees(name: &str, checked: &Checked, model: &Model) {
@@ -485,6 +629,9 @@ pub fn assert_agrees(name: &str, checked: &Checked, model: &Model) {
         model.states.len(),
         "{name}: state count"
     );
+    if let Some(graph) = &checked.graph {
+        assert_graph_matches(name, story, graph, model);
+    }
 
     let dead = reported(checked, Code::DeadEnd);
     assert_eq!(
