@@ -302,7 +302,7 @@ pub(crate) fn plain_divert(input: &str, off: usize) -> Option<Ident> {
 
 /// Parses text with `{E}` interpolations; on an error the text is kept literally.
 pub(crate) fn build_text(input: &str, off: usize, errors: &mut Vec<SyntaxError>) -> Text {
-    if let Some(text) = plain_text(input, off) {
+    if let Some(text) = plain_text(input, off).or_else(|| crate::fast::text(input, off)) {
         return text;
     }
     let span = Span::new(off, off + input.len());

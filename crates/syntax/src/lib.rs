@@ -8,6 +8,7 @@
 pub mod ast;
 mod build;
 pub mod errors;
+mod fast;
 mod reader;
 
 pub use errors::{SyntaxError, SyntaxErrorKind};

@@ -293,57 +293,60 @@ impl<'s> Reader<'s> {
             Rule::outcome_line
         };
         let mut broken = false;
-        let (id, kind) = match build::parse_rule(rule, l.text, l.start) {
-            Ok(pair) => {
-                let mut ctx = Ctx {
-                    off: l.start,
-                    errors: &mut self.errors,
-                };
-                if is_scene {
-                    build::build_scene_line(pair, &mut ctx)
-                } else {
-                    build::build_outcome_line(pair, &mut ctx)
+        let (id, kind) = match crate::fast::header(l.text, l.start) {
+            Some(read) => read,
+            None => match build::parse_rule(rule, l.text, l.start) {
+                Ok(pair) => {
+                    let mut ctx = Ctx {
+                        off: l.start,
+                        errors: &mut self.errors,
+                    };
+                    if is_scene {
+                        build::build_scene_line(pair, &mut ctx)
+                    } else {
+                        build::build_outcome_line(pair, &mut ctx)
+                    }
                 }
-            }
-            Err(mut err) => {
-                if !is_scene {
-                    err.help.get_or_insert_with(|| {
+                Err(mut err) => {
+                    if !is_scene {
+                        err.help.get_or_insert_with(|| {
                         "an outcome header is `outcome ID RATING \"Title\"`, with RATING `good`, `mixed` or `bad`"
                             .into()
                     });
-                } else {
-                    err.help.get_or_insert_with(|| {
-                        "a scene header is `scene ID` or `scene ID \"Title\"`; \
+                    } else {
+                        err.help.get_or_insert_with(|| {
+                            "a scene header is `scene ID` or `scene ID \"Title\"`; \
                          prose that starts with \"scene\" needs a leading `\\`"
-                            .into()
-                    });
-                }
-                self.errors.push(err);
-                broken = true;
-                // Keep reading the body under a placeholder so its lines are still checked.
-                let word = l.after(if is_scene { 5 } else { 7 });
-                let name: String = word
-                    .text
-                    .chars()
-                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                    .collect();
-                let id = Ident {
-                    span: Span::new(word.start, word.start + name.len()),
-                    name,
-                };
-                let kind = if is_scene {
-                    NodeKind::Scene { title: None }
-                } else {
-                    NodeKind::Outcome {
-                        rating: Rating::Mixed,
-                        title: StrLit {
-                            value: String::new(),
-                            span: l.span(),
-                        },
+                                .into()
+                        });
                     }
-                };
-                (id, kind)
-            }
+                    self.errors.push(err);
+                    broken = true;
+                    // Keep reading the body under a placeholder so its lines are still checked.
+                    let word = l.after(if is_scene { 5 } else { 7 });
+                    let name: String = word
+                        .text
+                        .chars()
+                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                        .collect();
+                    let id = Ident {
+                        span: Span::new(word.start, word.start + name.len()),
+                        name,
+                    };
+                    let kind = if is_scene {
+                        NodeKind::Scene { title: None }
+                    } else {
+                        NodeKind::Outcome {
+                            rating: Rating::Mixed,
+                            title: StrLit {
+                                value: String::new(),
+                                span: l.span(),
+                            },
+                        }
+                    };
+                    (id, kind)
+                }
+            },
         };
         self.node = Some(NodeBuilder {
             node: Node {
@@ -454,26 +457,32 @@ impl<'s> Reader<'s> {
             self.choice(nb, line);
         } else if sigil(t, "~") {
             let l = stripped;
-            let stmt = match build::parse_rule(Rule::effects_line, l.text, l.start) {
-                Ok(pair) => {
-                    let mut ctx = Ctx {
-                        off: l.start,
-                        errors: &mut self.errors,
-                    };
-                    Stmt::Effects {
-                        effects: build::build_effects_line(pair, &mut ctx),
-                        span: l.span(),
+            let stmt = match crate::fast::effects(l.text, l.start) {
+                Some(effects) => Stmt::Effects {
+                    effects,
+                    span: l.span(),
+                },
+                None => match build::parse_rule(Rule::effects_line, l.text, l.start) {
+                    Ok(pair) => {
+                        let mut ctx = Ctx {
+                            off: l.start,
+                            errors: &mut self.errors,
+                        };
+                        Stmt::Effects {
+                            effects: build::build_effects_line(pair, &mut ctx),
+                            span: l.span(),
+                        }
                     }
-                }
-                Err(err) => {
-                    self.errors.push(err.with_help_if_none(
-                        "effects look like `~ trust += 1, frame -= 2, rehearsed = true`",
-                    ));
-                    Stmt::Invalid {
-                        diverts: false,
-                        span: l.span(),
+                    Err(err) => {
+                        self.errors.push(err.with_help_if_none(
+                            "effects look like `~ trust += 1, frame -= 2, rehearsed = true`",
+                        ));
+                        Stmt::Invalid {
+                            diverts: false,
+                            span: l.span(),
+                        }
                     }
-                }
+                },
             };
             nb.push(stmt);
         } else if sigil(t, "!") {
@@ -556,23 +565,26 @@ impl<'s> Reader<'s> {
                 } else {
                     Rule::elif_line
                 };
-                let cond = match build::parse_rule(rule, l.text, l.start) {
-                    Ok(pair) => {
-                        let mut ctx = Ctx {
-                            off: l.start,
-                            errors: &mut self.errors,
-                        };
-                        build::build_condition_line(pair, &mut ctx)
-                    }
-                    Err(err) => {
-                        self.errors.push(err.with_help_if_none(format!(
-                            "a condition looks like `{{{marker} trust >= 3}}`"
-                        )));
-                        Expr {
-                            kind: ExprKind::Bool(true),
-                            span,
+                let cond = match crate::fast::braced(l.text, l.start, Some(marker)) {
+                    Some(cond) => cond,
+                    None => match build::parse_rule(rule, l.text, l.start) {
+                        Ok(pair) => {
+                            let mut ctx = Ctx {
+                                off: l.start,
+                                errors: &mut self.errors,
+                            };
+                            build::build_condition_line(pair, &mut ctx)
                         }
-                    }
+                        Err(err) => {
+                            self.errors.push(err.with_help_if_none(format!(
+                                "a condition looks like `{{{marker} trust >= 3}}`"
+                            )));
+                            Expr {
+                                kind: ExprKind::Bool(true),
+                                span,
+                            }
+                        }
+                    },
                 };
                 if marker == "if" {
                     self.open_if(nb, cond, span);
@@ -707,20 +719,23 @@ impl<'s> Reader<'s> {
             match rest.text.find('}') {
                 Some(close) => {
                     let guard_src = &rest.text[..=close];
-                    let guard = match build::parse_rule(Rule::guard, guard_src, rest.start) {
-                        Ok(pair) => {
-                            let mut ctx = Ctx {
-                                off: rest.start,
-                                errors: &mut self.errors,
-                            };
-                            Some(build::build_condition_line(pair, &mut ctx))
-                        }
-                        Err(err) => {
-                            self.errors.push(err.with_help_if_none(
+                    let guard = match crate::fast::braced(guard_src, rest.start, None) {
+                        Some(guard) => Some(guard),
+                        None => match build::parse_rule(Rule::guard, guard_src, rest.start) {
+                            Ok(pair) => {
+                                let mut ctx = Ctx {
+                                    off: rest.start,
+                                    errors: &mut self.errors,
+                                };
+                                Some(build::build_condition_line(pair, &mut ctx))
+                            }
+                            Err(err) => {
+                                self.errors.push(err.with_help_if_none(
                                 "a guard is a condition in braces right after the sigil: `* {trust >= 3} text`",
                             ));
-                            None
-                        }
+                                None
+                            }
+                        },
                     };
                     (guard, rest.after(close + 1))
                 }
