@@ -358,14 +358,16 @@ pub fn lower(sources: &[Source]) -> Lowered {
     };
 
     // Bodies.
-    let mut nodes = Vec::new();
+    let mut nodes = Vec::with_capacity(kept_count as usize);
     let mut map = SourceMap {
         vars: var_sites,
         title: title_site,
+        nodes: Vec::with_capacity(kept_count as usize),
+        choices: Vec::with_capacity(kept_count as usize),
         ..SourceMap::default()
     };
-    let mut node_has_note = Vec::new();
-    let mut choice_has_note = Vec::new();
+    let mut node_has_note = Vec::with_capacity(kept_count as usize);
+    let mut choice_has_note = Vec::with_capacity(kept_count as usize);
     for (file, p) in parsed.iter().enumerate() {
         lw.file = file;
         for (k, n) in p.file.nodes.iter().enumerate() {

@@ -110,6 +110,16 @@ pub(crate) fn strip_comment(s: &str) -> &str {
     s
 }
 
+/// How many lines look like node headers: room to reserve for the nodes.
+fn count_headers(src: &str) -> usize {
+    src.lines()
+        .filter(|l| {
+            let t = l.trim_start();
+            starts_with_word(t, "scene") || starts_with_word(t, "outcome")
+        })
+        .count()
+}
+
 fn starts_with_word(s: &str, word: &str) -> bool {
     s.strip_prefix(word)
         .is_some_and(|rest| rest.starts_with([' ', '\t']))
@@ -170,7 +180,12 @@ impl<'s> Reader<'s> {
         Reader {
             src,
             errors: Vec::new(),
-            file: File::default(),
+            file: File {
+                // Room for every node up front: growing a large vector of nodes again and
+                // again costs more than the count.
+                nodes: Vec::with_capacity(count_headers(src)),
+                ..File::default()
+            },
             node: None,
         }
     }
