@@ -53,7 +53,7 @@ pub(crate) fn parse_rule(
     Ok(pair)
 }
 
-fn check_nesting(input: &str, off: usize) -> Result<(), SyntaxError> {
+pub(crate) fn check_nesting(input: &str, off: usize) -> Result<(), SyntaxError> {
     let mut depth = 0usize;
     for (i, c) in input.char_indices() {
         match c {

@@ -356,7 +356,8 @@ pub(crate) fn effects(input: &str, off: usize) -> Option<Vec<Effect>> {
 
 /// Text with interpolations and no backslash.
 pub(crate) fn text(input: &str, off: usize) -> Option<Text> {
-    if input.contains('\\') {
+    // Deep parentheses, even in plain words, are the grammar's to report.
+    if input.contains('\\') || crate::build::check_nesting(input, off).is_err() {
         return None;
     }
     let mut parts = Vec::new();
