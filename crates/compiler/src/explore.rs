@@ -134,12 +134,7 @@ impl Layout {
         }
         let taken_start = cursor;
         cursor += choice_of_taken.len();
-        let mut seen_nodes = Vec::new();
-        for node in &story.nodes {
-            collect_seen(node, &mut seen_nodes);
-        }
-        seen_nodes.sort_unstable();
-        seen_nodes.dedup();
+        let seen_nodes = story.seen_nodes();
         let seen_start = cursor;
         cursor += seen_nodes.len();
         Layout {
@@ -203,55 +198,6 @@ impl Layout {
     #[inline]
     fn node_of(&self, words: &[u64]) -> u32 {
         self.node.get(words) as u32
-    }
-}
-
-fn collect_seen(node: &threshold_runtime::ir::Node, out: &mut Vec<u32>) {
-    use threshold_runtime::ir::{Expr, Stmt, TextPart};
-    fn expr(e: &Expr, out: &mut Vec<u32>) {
-        match e {
-            Expr::Seen(n) => out.push(*n),
-            Expr::Not(x) | Expr::Neg(x) => expr(x, out),
-            Expr::Bin(_, a, b) => {
-                expr(a, out);
-                expr(b, out);
-            }
-            Expr::Const(_) | Expr::Var(_) => {}
-        }
-    }
-    fn text(t: &threshold_runtime::ir::Text, out: &mut Vec<u32>) {
-        for p in &t.parts {
-            if let TextPart::Expr { expr: e, .. } = p {
-                expr(e, out);
-            }
-        }
-    }
-    fn block(b: &[Stmt], out: &mut Vec<u32>) {
-        for s in b {
-            match s {
-                Stmt::Line { text: t, .. } | Stmt::Note { text: t } => text(t, out),
-                Stmt::Effects { effects } => effects.iter().for_each(|e| expr(&e.value, out)),
-                Stmt::Divert { .. } => {}
-                Stmt::If {
-                    branches,
-                    otherwise,
-                } => {
-                    for br in branches {
-                        expr(&br.cond, out);
-                        block(&br.body, out);
-                    }
-                    block(otherwise, out);
-                }
-            }
-        }
-    }
-    block(&node.body, out);
-    for c in &node.choices {
-        if let Some(g) = &c.guard {
-            expr(g, out);
-        }
-        text(&c.text, out);
-        block(&c.body, out);
     }
 }
 

@@ -39,21 +39,6 @@ fn prec(e: &Expr) -> u8 {
     }
 }
 
-fn op_text(op: BinOp) -> &'static str {
-    match op {
-        BinOp::Or => "or",
-        BinOp::And => "and",
-        BinOp::Eq => "==",
-        BinOp::Ne => "!=",
-        BinOp::Lt => "<",
-        BinOp::Le => "<=",
-        BinOp::Gt => ">",
-        BinOp::Ge => ">=",
-        BinOp::Add => "+",
-        BinOp::Sub => "-",
-    }
-}
-
 /// Whether `e` is certainly a true/false value (constants say nothing on their own).
 fn is_bool(story: &Story, e: &Expr) -> bool {
     match e {
@@ -113,7 +98,7 @@ fn write_expr(story: &Story, e: &Expr, want: Want, out: &mut String) {
             // parentheses on either side; otherwise operators group to the left.
             let left_parens = if p == 4 { prec(a) <= 4 } else { prec(a) < p };
             operand(story, a, wa, left_parens, out);
-            let _ = write!(out, " {} ", op_text(*op));
+            let _ = write!(out, " {} ", op.as_str());
             operand(story, b, wb, prec(b) <= p, out);
         }
     }

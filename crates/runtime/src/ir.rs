@@ -262,3 +262,96 @@ pub enum Expr {
     Neg(Box<Expr>),
     Bin(BinOp, Box<Expr>, Box<Expr>),
 }
+
+impl BinOp {
+    /// The operator as the scene language writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BinOp::Or => "or",
+            BinOp::And => "and",
+            BinOp::Eq => "==",
+            BinOp::Ne => "!=",
+            BinOp::Lt => "<",
+            BinOp::Le => "<=",
+            BinOp::Gt => ">",
+            BinOp::Ge => ">=",
+            BinOp::Add => "+",
+            BinOp::Sub => "-",
+        }
+    }
+}
+
+impl Expr {
+    /// Calls `f` on this expression and on every expression inside it.
+    pub fn walk(&self, f: &mut impl FnMut(&Expr)) {
+        f(self);
+        match self {
+            Expr::Not(x) | Expr::Neg(x) => x.walk(f),
+            Expr::Bin(_, a, b) => {
+                a.walk(f);
+                b.walk(f);
+            }
+            Expr::Const(_) | Expr::Var(_) | Expr::Seen(_) => {}
+        }
+    }
+}
+
+fn walk_text(t: &Text, f: &mut impl FnMut(&Expr)) {
+    for p in &t.parts {
+        if let TextPart::Expr { expr, .. } = p {
+            expr.walk(f);
+        }
+    }
+}
+
+fn walk_block(b: &[Stmt], f: &mut impl FnMut(&Expr)) {
+    for s in b {
+        match s {
+            Stmt::Line { text, .. } | Stmt::Note { text } => walk_text(text, f),
+            Stmt::Effects { effects } => effects.iter().for_each(|e| e.value.walk(f)),
+            Stmt::Divert { .. } => {}
+            Stmt::If {
+                branches,
+                otherwise,
+            } => {
+                for br in branches {
+                    br.cond.walk(f);
+                    walk_block(&br.body, f);
+                }
+                walk_block(otherwise, f);
+            }
+        }
+    }
+}
+
+impl Node {
+    /// Calls `f` on every expression of the node, and every expression inside those:
+    /// guards, conditions, effect values and interpolations.
+    pub fn walk_exprs(&self, f: &mut impl FnMut(&Expr)) {
+        walk_block(&self.body, f);
+        for c in &self.choices {
+            if let Some(g) = &c.guard {
+                g.walk(f);
+            }
+            walk_text(&c.text, f);
+            walk_block(&c.body, f);
+        }
+    }
+}
+
+impl Story {
+    /// The nodes that some `seen()` names, in order, each once.
+    pub fn seen_nodes(&self) -> Vec<NodeId> {
+        let mut out = Vec::new();
+        for node in &self.nodes {
+            node.walk_exprs(&mut |e| {
+                if let Expr::Seen(n) = e {
+                    out.push(*n);
+                }
+            });
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+}

@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 use threshold_compiler::{check, CheckOptions, Checked, Code, Source};
-use threshold_runtime::ir::{Expr, NodeId, Stmt, Story, Text, TextPart};
+use threshold_runtime::ir::{NodeId, Story};
 use threshold_runtime::{Runner, State, Stop};
 
 pub fn sources(name: &str, text: &str) -> Vec<Source> {
@@ -31,53 +31,9 @@ pub fn check_text(name: &str, text: &str, max_states: usize) -> Checked {
 
 /// The nodes some `seen()` names, as a bit mask over node indices.
 pub fn seen_mask(story: &Story) -> Vec<u64> {
-    fn expr(e: &Expr, out: &mut Vec<u64>) {
-        match e {
-            Expr::Seen(n) => out[*n as usize / 64] |= 1 << (*n % 64),
-            Expr::Not(x) | Expr::Neg(x) => expr(x, out),
-            Expr::Bin(_, a, b) => {
-                expr(a, out);
-                expr(b, out);
-            }
-            Expr::Const(_) | Expr::Var(_) => {}
-        }
-    }
-    fn text(t: &Text, out: &mut Vec<u64>) {
-        for p in &t.parts {
-            if let TextPart::Expr { expr: e, .. } = p {
-                expr(e, out);
-            }
-        }
-    }
-    fn block(b: &[Stmt], out: &mut Vec<u64>) {
-        for s in b {
-            match s {
-                Stmt::Line { text: t, .. } | Stmt::Note { text: t } => text(t, out),
-                Stmt::Effects { effects } => effects.iter().for_each(|e| expr(&e.value, out)),
-                Stmt::Divert { .. } => {}
-                Stmt::If {
-                    branches,
-                    otherwise,
-                } => {
-                    for b in branches {
-                        expr(&b.cond, out);
-                        block(&b.body, out);
-                    }
-                    block(otherwise, out);
-                }
-            }
-        }
-    }
     let mut out = vec![0u64; story.nodes.len().div_ceil(64)];
-    for n in &story.nodes {
-        block(&n.body, &mut out);
-        for c in &n.choices {
-            if let Some(g) = &c.guard {
-                expr(g, &mut out);
-            }
-            text(&c.text, &mut out);
-            block(&c.body, &mut out);
-        }
+    for n in story.seen_nodes() {
+        out[n as usize / 64] |= 1 << (n % 64);
     }
     out
 }
