@@ -179,30 +179,24 @@ impl<'s> Runner<'s> {
 
     fn enter<S: Sink>(&mut self, state: &mut State, mut node: NodeId, sink: &mut S) -> Stop {
         let story = self.story;
+        // The nodes entered in this transition; the whole situation (node, variables,
+        // entered nodes) only once it has gone on long enough to be a possible loop.
         self.trail.clear();
-        let mut seen_at: Option<HashMap<Vec<i64>, usize>> = None;
+        let mut situations: Option<HashMap<Vec<i64>, usize>> = None;
         let mut hops = 0usize;
         loop {
             state.node = node;
             set_bit(&mut state.seen, node as usize);
-            // Record the situation at this entry, to find divert loops.
-            let width = 1 + state.vars.len() + state.seen.len();
-            let at = self.trail.len();
             self.trail.push(i64::from(node));
-            self.trail.extend_from_slice(&state.vars);
-            self.trail.extend(state.seen.iter().map(|&w| w as i64));
             if hops >= LOOP_CHECK_AFTER {
-                let map = seen_at.get_or_insert_with(|| {
-                    let mut m = HashMap::new();
-                    for (i, snap) in self.trail[..at].chunks(width).enumerate() {
-                        m.entry(snap.to_vec()).or_insert(i);
-                    }
-                    m
-                });
-                let snap = self.trail[at..].to_vec();
+                let map = situations.get_or_insert_with(HashMap::new);
+                let mut snap = Vec::with_capacity(1 + state.vars.len() + state.seen.len());
+                snap.push(i64::from(node));
+                snap.extend_from_slice(&state.vars);
+                snap.extend(state.seen.iter().map(|&w| w as i64));
                 if let Some(&j) = map.get(&snap) {
                     return Stop::DivertLoop {
-                        node: loop_entry(&self.trail, width, hops - j),
+                        node: loop_entry(&self.trail, j, hops),
                     };
                 }
                 map.insert(snap, hops);
@@ -223,19 +217,16 @@ impl<'s> Runner<'s> {
     }
 }
 
-/// The first node of a divert loop that was entered: the situations from the first
-/// one that repeats `cycle` entries later form the loop; of the loop's nodes, the one
-/// entered earliest in this transition is where the loop was entered.
-fn loop_entry(trail: &[i64], width: usize, cycle: usize) -> NodeId {
-    let snaps: Vec<&[i64]> = trail.chunks(width).collect();
-    let first = (0..snaps.len() - cycle)
-        .find(|&i| snaps[i] == snaps[i + cycle])
-        .unwrap_or(0);
-    let in_loop: Vec<i64> = snaps[first..first + cycle].iter().map(|s| s[0]).collect();
-    let entry = snaps
+/// The first node of a divert loop that was entered: the situations from entry `from`
+/// up to entry `to` (the same situation again) form the loop; of the loop's nodes, the
+/// one entered earliest in this transition is where the loop was entered.
+fn loop_entry(nodes: &[i64], from: usize, to: usize) -> NodeId {
+    let in_loop = &nodes[from..to];
+    let entry = nodes
         .iter()
-        .find(|s| in_loop.contains(&s[0]))
-        .map_or(snaps[first][0], |s| s[0]);
+        .find(|n| in_loop.contains(n))
+        .copied()
+        .unwrap_or(nodes[from]);
     entry as NodeId
 }
 
