@@ -2,6 +2,7 @@
 //! lowered to the IR. Every static diagnostic of the story comes out of one run.
 
 use indexmap::IndexMap;
+use rustc_hash::FxBuildHasher;
 use threshold_runtime::ir;
 use threshold_syntax::ast::{self, Span};
 use threshold_syntax::{SyntaxError, SyntaxErrorKind};
@@ -82,12 +83,16 @@ const KNOWN_KEYS: [&str; 6] = [
     "content_note",
 ];
 
+/// A table of names in declaration order, hashed with a fast non-cryptographic hash
+/// (the names come from the story, not from an adversary the checker must resist).
+type Names<V> = IndexMap<String, V, FxBuildHasher>;
+
 struct Lowerer {
     diags: Vec<Diagnostic>,
     file: usize,
-    chars: IndexMap<String, (u32, Site)>,
-    vars: IndexMap<String, (VarInfo, Site)>,
-    nodes: IndexMap<String, (NodeInfo, Site)>,
+    chars: Names<(u32, Site)>,
+    vars: Names<(VarInfo, Site)>,
+    nodes: Names<(NodeInfo, Site)>,
     used: Vec<bool>,
     in_outcome: bool,
     lines: Vec<LineIndex>,
@@ -97,16 +102,16 @@ struct Lowerer {
 
 /// Runs the static phase over the files of one story, in story order.
 pub fn lower(sources: &[Source]) -> Lowered {
-    let parsed: Vec<_> = sources
+    let mut parsed: Vec<_> = sources
         .iter()
         .map(|s| threshold_syntax::parse(&s.text))
         .collect();
     let mut lw = Lowerer {
         diags: Vec::new(),
         file: 0,
-        chars: IndexMap::new(),
-        vars: IndexMap::new(),
-        nodes: IndexMap::new(),
+        chars: Names::default(),
+        vars: Names::default(),
+        nodes: Names::default(),
         used: Vec::new(),
         in_outcome: false,
         lines: sources.iter().map(|s| LineIndex::new(&s.text)).collect(),
@@ -368,9 +373,10 @@ pub fn lower(sources: &[Source]) -> Lowered {
     };
     let mut node_has_note = Vec::with_capacity(kept_count as usize);
     let mut choice_has_note = Vec::with_capacity(kept_count as usize);
-    for (file, p) in parsed.iter().enumerate() {
+    // The bodies are lowered last: text moves from the AST into the IR.
+    for (file, p) in parsed.iter_mut().enumerate() {
         lw.file = file;
-        for (k, n) in p.file.nodes.iter().enumerate() {
+        for (k, n) in p.file.nodes.iter_mut().enumerate() {
             let is_kept = kept[file][k];
             let lowered = lw.node(n);
             if is_kept {
@@ -550,9 +556,10 @@ impl Lowerer {
         meta.insert(known, (value.to_string(), site, self.site(value_span)));
     }
 
-    fn node(&mut self, n: &ast::Node) -> ir::Node {
+    /// Lowers a node; the text of its lines moves into the IR.
+    fn node(&mut self, n: &mut ast::Node) -> ir::Node {
         self.in_outcome = n.is_outcome();
-        let body = self.block(&n.body);
+        let body = self.block(&mut n.body);
         let has_choices = !n.choices.is_empty();
         if !n.is_outcome() && !n.broken && !has_choices && !always_diverts(&n.body) {
             self.diags.push(
@@ -573,11 +580,11 @@ impl Lowerer {
         }
         let choices = n
             .choices
-            .iter()
+            .iter_mut()
             .map(|c| {
                 let guard = c.guard.as_ref().map(|g| self.condition(g, "a guard"));
-                let text = self.text(&c.text);
-                let body = self.block(&c.body);
+                let text = self.text(&mut c.text);
+                let body = self.block(&mut c.body);
                 if !always_diverts(&c.body) {
                     self.diags.push(
                         Diagnostic::new(
@@ -626,10 +633,10 @@ impl Lowerer {
         }
     }
 
-    fn block(&mut self, stmts: &[ast::Stmt]) -> ir::Block {
+    fn block(&mut self, stmts: &mut [ast::Stmt]) -> ir::Block {
         let mut out = Vec::with_capacity(stmts.len());
         let mut diverted = false;
-        for s in stmts {
+        for s in stmts.iter_mut() {
             if diverted {
                 self.unreachable(s);
             }
@@ -690,15 +697,15 @@ impl Lowerer {
                     ..
                 } => {
                     let branches = branches
-                        .iter()
+                        .iter_mut()
                         .map(|b| ir::Branch {
                             cond: self.condition(&b.cond, "a condition"),
-                            body: self.block(&b.body),
+                            body: self.block(&mut b.body),
                         })
                         .collect();
                     let otherwise = else_body
-                        .as_ref()
-                        .map_or_else(Vec::new, |e| self.block(&e.body));
+                        .as_mut()
+                        .map_or_else(Vec::new, |e| self.block(&mut e.body));
                     out.push(ir::Stmt::If {
                         branches,
                         otherwise,
@@ -763,12 +770,12 @@ impl Lowerer {
         None
     }
 
-    fn text(&mut self, text: &ast::Text) -> ir::Text {
+    fn text(&mut self, text: &mut ast::Text) -> ir::Text {
         let parts = text
             .parts
-            .iter()
+            .iter_mut()
             .map(|p| match p {
-                ast::TextPart::Lit(s) => ir::TextPart::Lit(s.clone()),
+                ast::TextPart::Lit(s) => ir::TextPart::Lit(std::mem::take(s)),
                 ast::TextPart::Interp(e) => {
                     let (expr, ty) = self.expr(e);
                     if !self.in_outcome {

@@ -1,5 +1,5 @@
 //! Readings without the parser for the common simple forms of the lines that need one:
-//! expressions without parentheses, guards and conditions, effects, interpolated text
+//! expressions (parenthesised a few levels deep), guards and conditions, effects, interpolated text
 //! without escapes, and node headers without escapes. Each gives exactly what the
 //! grammar and its `build_<rule>` functions give, or `None` to leave the line to the
 //! grammar (which also reports every error); the tests below hold them to that.
@@ -18,6 +18,8 @@ fn is_ident_char(b: u8) -> bool {
 /// At most this many operators are read here; longer expressions go to the grammar,
 /// which bounds them.
 const MAX_OPERATORS: usize = 64;
+/// At most this many parentheses deep; deeper goes to the grammar, which bounds it.
+const MAX_DEPTH: usize = 8;
 
 /// A cursor over one line (or a piece of one) that starts at byte `off` of the file.
 struct Cursor<'a> {
@@ -26,6 +28,7 @@ struct Cursor<'a> {
     i: usize,
     off: usize,
     ops: usize,
+    depth: usize,
 }
 
 impl<'a> Cursor<'a> {
@@ -36,6 +39,7 @@ impl<'a> Cursor<'a> {
             i: 0,
             off,
             ops: 0,
+            depth: 0,
         }
     }
 
@@ -237,6 +241,22 @@ impl<'a> Cursor<'a> {
                 kind: ExprKind::Int(v),
                 span: self.span(a, self.i),
             });
+        }
+        if first == b'(' {
+            // A parenthesised expression takes the parentheses' span, as `build_paren` does.
+            self.depth += 1;
+            if self.depth > MAX_DEPTH {
+                return None;
+            }
+            self.i += 1;
+            let mut e = self.expr()?;
+            self.blanks();
+            if !self.byte(b')') {
+                return None;
+            }
+            self.depth -= 1;
+            e.span = self.span(a, self.i);
+            return Some(e);
         }
         let kind = match self.word()? {
             "true" => {
@@ -487,8 +507,21 @@ mod tests {
             seed ^= seed << 17;
             seed
         };
-        (0..n)
-            .map(|_| {
+        let fixed = [
+            "not (v2 == 5)",
+            "(a + 1) > (b - 2)",
+            "((x))",
+            "( seen(d) or x ) and y",
+            "-(3 - x) < 2",
+            "not(x)",
+            "(x",
+            "x)",
+            "((((((((((x))))))))))",
+        ];
+        fixed
+            .iter()
+            .map(|s| s.to_string())
+            .chain((0..n).map(|_| {
                 let len = 1 + next() as usize % 7;
                 let mut s = String::new();
                 for _ in 0..len {
@@ -499,7 +532,7 @@ mod tests {
                     }
                 }
                 s.trim().to_string()
-            })
+            }))
             .collect()
     }
 
