@@ -369,7 +369,6 @@ pub fn lower(sources: &[Source]) -> Lowered {
         title: title_site,
         nodes: Vec::with_capacity(kept_count as usize),
         choices: Vec::with_capacity(kept_count as usize),
-        ..SourceMap::default()
     };
     let mut node_has_note = Vec::with_capacity(kept_count as usize);
     let mut choice_has_note = Vec::with_capacity(kept_count as usize);
