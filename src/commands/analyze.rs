@@ -5,20 +5,14 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use clap::ValueEnum;
 use serde_json::{json, Map, Value};
 use threshold_compiler::analyze::{self, describe_range, Analysis, Figure};
 use threshold_compiler::graph_export::shorten;
 use threshold_compiler::{LineIndex, Lowered, Source, DEFAULT_MAX_STATES};
 use threshold_runtime::ir::Story;
 
+use super::Format;
 use crate::load::compiled_story;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    Human,
-    Json,
-}
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

@@ -4,18 +4,12 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use clap::ValueEnum;
 use serde::Serialize;
 use threshold_compiler::{CheckOptions, DEFAULT_MAX_STATES};
 
+use super::Format;
 use crate::load::load_story;
 use crate::report::{self, JsonDiagnostic, Style};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    Human,
-    Json,
-}
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

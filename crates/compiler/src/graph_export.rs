@@ -546,19 +546,9 @@ pub fn mermaid_escape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{lower, Source};
 
     fn story(text: &str) -> Story {
-        let lowered = lower(&[Source {
-            name: "t.scene".into(),
-            text: text.into(),
-        }]);
-        assert!(
-            lowered.diagnostics.iter().all(|d| !d.is_error()),
-            "{:?}",
-            lowered.diagnostics
-        );
-        lowered.story.expect("the story compiles")
+        crate::test_story(text)
     }
 
     const VARS: &str = "title: T\nhidden a = 0 in -5..5\nhidden b = 0 in 0..5\nhidden f = false\n";

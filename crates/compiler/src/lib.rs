@@ -109,3 +109,18 @@ fn teaching_lints(story: &threshold_runtime::ir::Story, lowered: &Lowered) -> Ve
     }
     out
 }
+
+/// Compiles a one-file story for a unit test; panics on an error.
+#[cfg(test)]
+pub(crate) fn test_story(text: &str) -> threshold_runtime::ir::Story {
+    let lowered = lower(&[Source {
+        name: "t.scene".into(),
+        text: text.into(),
+    }]);
+    assert!(
+        lowered.diagnostics.iter().all(|d| !d.is_error()),
+        "{:?}",
+        lowered.diagnostics
+    );
+    lowered.story.expect("the story compiles")
+}

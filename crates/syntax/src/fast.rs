@@ -107,28 +107,29 @@ impl<'a> Cursor<'a> {
     }
 
     fn expr(&mut self) -> Option<Expr> {
-        let mut acc = self.and()?;
-        loop {
-            self.blanks();
-            if self.keyword("or").is_none() {
-                return Some(acc);
-            }
-            self.op()?;
-            let rhs = self.and()?;
-            acc = binary(BinOp::Or, acc, rhs);
-        }
+        self.chain("or", BinOp::Or, Self::and)
     }
 
     fn and(&mut self) -> Option<Expr> {
-        let mut acc = self.not()?;
+        self.chain("and", BinOp::And, Self::not)
+    }
+
+    /// `operand (KEYWORD operand)*`, folded to the left.
+    fn chain(
+        &mut self,
+        kw: &str,
+        op: BinOp,
+        operand: fn(&mut Self) -> Option<Expr>,
+    ) -> Option<Expr> {
+        let mut acc = operand(self)?;
         loop {
             self.blanks();
-            if self.keyword("and").is_none() {
+            if self.keyword(kw).is_none() {
                 return Some(acc);
             }
             self.op()?;
-            let rhs = self.not()?;
-            acc = binary(BinOp::And, acc, rhs);
+            let rhs = operand(self)?;
+            acc = binary(op, acc, rhs);
         }
     }
 

@@ -1,19 +1,9 @@
 //! Analyses of small stories whose answers are worked out by hand.
 
 use super::*;
-use crate::{lower, Source};
 
 fn story(text: &str) -> Story {
-    let lowered = lower(&[Source {
-        name: "t.scene".into(),
-        text: text.into(),
-    }]);
-    assert!(
-        lowered.diagnostics.iter().all(|d| !d.is_error()),
-        "{:?}",
-        lowered.diagnostics
-    );
-    lowered.story.expect("the story compiles")
+    crate::test_story(text)
 }
 
 fn analysis(text: &str) -> (Story, Analysis) {
