@@ -182,19 +182,7 @@ impl StoryMap {
         let mut edges = Vec::new();
         for (i, node) in story.nodes.iter().enumerate() {
             let from = i as u32;
-            let mut targets = Vec::new();
-            diverts(story, &node.body, &mut Vec::new(), &mut targets);
-            for (to, when) in targets {
-                push_unique(
-                    &mut edges,
-                    Edge {
-                        from,
-                        to,
-                        kind: EdgeKind::Divert,
-                        when,
-                    },
-                );
-            }
+            push_block_edges(story, &node.body, from, &EdgeKind::Divert, &mut edges);
             for (c, choice) in node.choices.iter().enumerate() {
                 let offered =
                     known.is_none_or(|g| get_bit(&g.offered, runner.choice_id(from, c) as usize));
@@ -205,19 +193,7 @@ impl StoryMap {
                     sticky: choice.sticky,
                     offered,
                 };
-                let mut targets = Vec::new();
-                diverts(story, &choice.body, &mut Vec::new(), &mut targets);
-                for (to, when) in targets {
-                    push_unique(
-                        &mut edges,
-                        Edge {
-                            from,
-                            to,
-                            kind: kind.clone(),
-                            when,
-                        },
-                    );
-                }
+                push_block_edges(story, &choice.body, from, &kind, &mut edges);
             }
         }
         StoryMap {
@@ -341,6 +317,29 @@ impl StoryMap {
             }
         }
         s
+    }
+}
+
+/// An edge of `kind` from `from` to every node the block diverts to.
+fn push_block_edges(
+    story: &Story,
+    block: &[Stmt],
+    from: u32,
+    kind: &EdgeKind,
+    edges: &mut Vec<Edge>,
+) {
+    let mut targets = Vec::new();
+    diverts(story, block, &mut Vec::new(), &mut targets);
+    for (to, when) in targets {
+        push_unique(
+            edges,
+            Edge {
+                from,
+                to,
+                kind: kind.clone(),
+                when,
+            },
+        );
     }
 }
 
