@@ -4,8 +4,9 @@
 //! Memory is the limit on what can be explored, so the graph keeps per state only its
 //! packed words, its kind, its parent and the choice from the parent, and its edges in
 //! compressed-row form; the choice index of an edge takes one byte. The index that finds
-//! a packed state's number holds one `u32` a slot and is dropped when the search ends,
-//! before the strongly connected components are computed.
+//! a packed state's number holds one word a slot (the packed state and its number, when
+//! they fit together) or one `u32` (the number and hash bits), and is dropped when the
+//! search ends, before the strongly connected components are computed.
 
 use threshold_runtime::ir::{NodeKind, Story, VarType};
 use threshold_runtime::{get_bit, set_bit, Runner, Sink, State, Stop};
@@ -39,6 +40,8 @@ impl Field {
 #[derive(Debug, Clone)]
 pub struct Layout {
     words: usize,
+    /// Bits in use.
+    bits: usize,
     node: Field,
     vars: Vec<(Field, i64)>,
     /// First bit of the once-only bits; `taken_of[choice_id]` is a choice's bit.
@@ -139,6 +142,7 @@ impl Layout {
         cursor += seen_nodes.len();
         Layout {
             words: cursor.div_ceil(64).max(1),
+            bits: cursor,
             node,
             vars,
             taken_start,
@@ -157,10 +161,21 @@ impl Layout {
 
     #[inline]
     pub fn pack(&self, s: &State, out: &mut [u64]) {
-        out.fill(0);
-        self.node.put(out, u64::from(s.node));
-        for ((f, lo), &v) in self.vars.iter().zip(&s.vars) {
-            f.put(out, v.wrapping_sub(*lo) as u64);
+        if self.words == 1 {
+            // Every field is in the one word.
+            let mut x = (u64::from(s.node) & self.node.mask) << self.node.shift;
+            for ((f, lo), &v) in self.vars.iter().zip(&s.vars) {
+                x |= (v.wrapping_sub(*lo) as u64 & f.mask) << f.shift;
+            }
+            out[0] = x;
+        } else {
+            for o in out.iter_mut() {
+                *o = 0;
+            }
+            self.node.put(out, u64::from(s.node));
+            for ((f, lo), &v) in self.vars.iter().zip(&s.vars) {
+                f.put(out, v.wrapping_sub(*lo) as u64);
+            }
         }
         if !self.choice_of_taken.is_empty() {
             for_each_bit(&s.taken, 0, self.taken_of.len(), |c| {
@@ -276,25 +291,204 @@ pub const NO_PARENT: u32 = u32::MAX;
 
 const EMPTY: u32 = u32::MAX;
 
-/// The search's index from packed states to their numbers: open addressing with linear
-/// probing over one `u32` a slot, which holds the state's number and, in its top bits,
-/// seven bits of the key's hash, so that a probe seldom reads a packed state that does
-/// not match. (When state numbers may need more than 25 bits, slots hold the number
-/// alone.) Growing rebuilds the slots from the packed states, so old and new slots are
-/// never held at once.
-struct Index {
+/// The search's index from packed states to their numbers, in one of two forms: when
+/// a packed state and a state number fit in one word together, each slot holds both,
+/// and a lookup reads nothing else; otherwise each slot holds the number and seven
+/// bits of the hash, and a lookup reads the packed state the number names.
+enum Index {
+    Keys(KeyIndex),
+    Ids(IdIndex),
+}
+
+impl Index {
+    /// An index with room for `room` states, whose numbers stay below `max_entries`,
+    /// for states of `layout`.
+    fn new(room: usize, max_entries: usize, layout: &Layout, form: IndexForm) -> Self {
+        let id_bits = bits_for(max_entries as u128 + 1) as usize;
+        if form == IndexForm::Best && layout.words == 1 && layout.bits + id_bits < 64 {
+            Index::Keys(KeyIndex::new(room, layout.bits as u32))
+        } else {
+            Index::Ids(IdIndex::new(room, max_entries))
+        }
+    }
+
+    /// The number of the state whose packed words are `key`, or the free slot where
+    /// it would go.
+    #[inline]
+    fn find(&self, h: u64, key: &[u64], packed: &[u64]) -> Result<u32, usize> {
+        match self {
+            Index::Keys(x) => x.find(h, key[0]),
+            Index::Ids(x) => x.find(h, key, packed),
+        }
+    }
+
+    /// Reads the slots each hash will probe (and, for the second form, the packed
+    /// state a matching slot names) before any is needed: the reads for different
+    /// hashes do not depend on each other, so their cache misses overlap.
+    fn touch(&self, hashes: impl Iterator<Item = u64>, packed: &[u64], w: usize) {
+        match self {
+            Index::Keys(x) => x.touch(hashes),
+            Index::Ids(x) => x.touch(hashes, packed, w),
+        }
+    }
+
+    /// Whether one more state would fill the slots beyond seven eighths.
+    #[inline]
+    fn full(&self) -> bool {
+        let (len, slots) = match self {
+            Index::Keys(x) => (x.len, x.slots.len()),
+            Index::Ids(x) => (x.len, x.slots.len()),
+        };
+        (len + 1) * 8 > slots * 7
+    }
+
+    #[inline]
+    fn put(&mut self, slot: usize, h: u64, key: &[u64], id: u32) {
+        match self {
+            Index::Keys(x) => x.put(slot, key[0], id),
+            Index::Ids(x) => x.put(slot, h, id),
+        }
+    }
+
+    fn free_slot(&self, h: u64) -> usize {
+        match self {
+            Index::Keys(x) => free_slot(&x.slots, h, KEY_EMPTY),
+            Index::Ids(x) => free_slot(&x.slots, h, EMPTY),
+        }
+    }
+
+    /// Doubles the slots and puts every state of `packed` (but the divert-loop
+    /// markers) back in. The old slots are freed first, so the two are never held at
+    /// once.
+    fn grow(&mut self, packed: &[u64], w: usize, kinds: &[Kind]) {
+        match self {
+            Index::Keys(x) => {
+                let size = x.slots.len() * 2;
+                x.slots = Vec::new();
+                x.slots = vec![KEY_EMPTY; size];
+                x.len = 0;
+                // A chunk at a time: the first slot of each key is read before any
+                // is written, so the cache misses overlap.
+                let mut hashes = [0u64; 64];
+                for (c, chunk) in kinds.chunks(hashes.len()).enumerate() {
+                    let base = c * hashes.len();
+                    for (j, h) in hashes.iter_mut().enumerate().take(chunk.len()) {
+                        *h = hash_words(&[packed[base + j]]);
+                    }
+                    x.touch(hashes[..chunk.len()].iter().copied());
+                    for (j, kind) in chunk.iter().enumerate() {
+                        if *kind != Kind::DivertLoop {
+                            let slot = free_slot(&x.slots, hashes[j], KEY_EMPTY);
+                            x.put(slot, packed[base + j], (base + j) as u32);
+                        }
+                    }
+                }
+            }
+            Index::Ids(x) => {
+                let size = x.slots.len() * 2;
+                x.slots = Vec::new();
+                x.slots = vec![EMPTY; size];
+                x.len = 0;
+                for (id, kind) in kinds.iter().enumerate() {
+                    if *kind != Kind::DivertLoop {
+                        let h = hash_words(&packed[id * w..(id + 1) * w]);
+                        let slot = free_slot(&x.slots, h, EMPTY);
+                        x.put(slot, h, id as u32);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The first free slot of the probe sequence of `h`.
+fn free_slot<T: Copy + PartialEq>(slots: &[T], h: u64, empty: T) -> usize {
+    let mask = slots.len() - 1;
+    let mut i = h as usize & mask;
+    while slots[i] != empty {
+        i = (i + 1) & mask;
+    }
+    i
+}
+
+fn slot_count(room: usize) -> usize {
+    (room * 8 / 7 + 1).next_power_of_two().max(16)
+}
+
+const KEY_EMPTY: u64 = u64::MAX;
+
+/// Open addressing with linear probing over one `u64` a slot, which holds a packed
+/// state of one word in its low `key_bits` bits and the state's number above them.
+/// The top bit is always clear, so no slot in use looks empty.
+struct KeyIndex {
+    slots: Vec<u64>,
+    len: usize,
+    key_bits: u32,
+    key_mask: u64,
+}
+
+impl KeyIndex {
+    fn new(room: usize, key_bits: u32) -> Self {
+        KeyIndex {
+            slots: vec![KEY_EMPTY; slot_count(room)],
+            len: 0,
+            key_bits,
+            key_mask: if key_bits == 0 {
+                0
+            } else {
+                u64::MAX >> (64 - key_bits)
+            },
+        }
+    }
+
+    #[inline]
+    fn find(&self, h: u64, key: u64) -> Result<u32, usize> {
+        let mask = self.slots.len() - 1;
+        let mut i = h as usize & mask;
+        loop {
+            let slot = self.slots[i];
+            if slot == KEY_EMPTY {
+                return Err(i);
+            }
+            if slot & self.key_mask == key {
+                return Ok((slot >> self.key_bits) as u32);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    fn touch(&self, hashes: impl Iterator<Item = u64>) {
+        let mask = self.slots.len() - 1;
+        let mut acc = 0u64;
+        for h in hashes {
+            acc ^= self.slots[h as usize & mask];
+        }
+        std::hint::black_box(acc);
+    }
+
+    #[inline]
+    fn put(&mut self, slot: usize, key: u64, id: u32) {
+        self.slots[slot] = key | (u64::from(id) << self.key_bits);
+        self.len += 1;
+    }
+}
+
+/// Open addressing with linear probing over one `u32` a slot, which holds the state's
+/// number and, in its top bits, seven bits of the key's hash, so that a probe seldom
+/// reads a packed state that does not match. (When state numbers may need more than
+/// 25 bits, slots hold the number alone.)
+struct IdIndex {
     slots: Vec<u32>,
     len: usize,
     tag_bits: u32,
     id_mask: u32,
 }
 
-impl Index {
-    /// An index with room for `room` states, whose numbers stay below `max_entries`.
+impl IdIndex {
     fn new(room: usize, max_entries: usize) -> Self {
         let tag_bits = if max_entries < (1 << 25) - 1 { 7 } else { 0 };
-        Index {
-            slots: vec![EMPTY; (room * 8 / 7 + 1).next_power_of_two().max(16)],
+        IdIndex {
+            slots: vec![EMPTY; slot_count(room)],
             len: 0,
             tag_bits,
             id_mask: u32::MAX >> tag_bits,
@@ -310,8 +504,6 @@ impl Index {
         }
     }
 
-    /// The number of the state whose packed words are `key`, or the free slot where
-    /// it would go.
     #[inline]
     fn find(&self, h: u64, key: &[u64], packed: &[u64]) -> Result<u32, usize> {
         let w = key.len();
@@ -333,34 +525,26 @@ impl Index {
         }
     }
 
-    /// Reads the first slot of each hash, and the packed state it names, before any
-    /// is needed: the reads do not depend on each other, so their cache misses overlap.
     fn touch(&self, hashes: impl Iterator<Item = u64>, packed: &[u64], w: usize) {
         let mask = self.slots.len() - 1;
         let mut acc = 0u64;
         for h in hashes {
-            let slot = self.slots[h as usize & mask];
-            if slot != EMPTY {
-                let id = (slot & self.id_mask) as usize;
-                acc ^= packed.get(id * w).copied().unwrap_or(0);
+            let tag = self.tag(h);
+            let mut i = h as usize & mask;
+            loop {
+                let slot = self.slots[i];
+                if slot == EMPTY {
+                    break;
+                }
+                if slot & !self.id_mask == tag {
+                    let id = (slot & self.id_mask) as usize;
+                    acc ^= packed.get(id * w).copied().unwrap_or(0);
+                    break;
+                }
+                i = (i + 1) & mask;
             }
         }
         std::hint::black_box(acc);
-    }
-
-    fn free_slot(&self, h: u64) -> usize {
-        let mask = self.slots.len() - 1;
-        let mut i = h as usize & mask;
-        while self.slots[i] != EMPTY {
-            i = (i + 1) & mask;
-        }
-        i
-    }
-
-    /// Whether one more state would fill the slots beyond seven eighths.
-    #[inline]
-    fn full(&self) -> bool {
-        (self.len + 1) * 8 > self.slots.len() * 7
     }
 
     #[inline]
@@ -368,22 +552,15 @@ impl Index {
         self.slots[slot] = self.tag(h) | id;
         self.len += 1;
     }
+}
 
-    /// Doubles the slots and puts every state of `packed` (but the divert-loop
-    /// markers) back in.
-    fn grow(&mut self, packed: &[u64], w: usize, kinds: &[Kind]) {
-        let size = self.slots.len() * 2;
-        self.slots = Vec::new();
-        self.slots = vec![EMPTY; size];
-        self.len = 0;
-        for (id, kind) in kinds.iter().enumerate() {
-            if *kind != Kind::DivertLoop {
-                let h = hash_words(&packed[id * w..(id + 1) * w]);
-                let slot = self.free_slot(h);
-                self.put(slot, h, id as u32);
-            }
-        }
-    }
+/// Which form of [`Index`] a search uses: the best that fits, or always the second
+/// (so that tests can hold the two equal).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum IndexForm {
+    Best,
+    #[cfg_attr(not(test), allow(dead_code))]
+    Ids,
 }
 
 /// How many states are expanded together.
@@ -410,6 +587,10 @@ struct Search {
 impl Graph {
     /// Explores every state reachable from the start, up to `max_states` states.
     pub fn explore(story: &Story, max_states: usize) -> Graph {
+        Graph::explore_with(story, max_states, IndexForm::Best)
+    }
+
+    fn explore_with(story: &Story, max_states: usize, form: IndexForm) -> Graph {
         let layout = Layout::new(story);
         let w = layout.words();
         let mut runner = Runner::new(story);
@@ -431,7 +612,12 @@ impl Graph {
             layout,
         };
         let mut search = Search {
-            index: Index::new(room, max_states.saturating_add(story.nodes.len())),
+            index: Index::new(
+                room,
+                max_states.saturating_add(story.nodes.len()),
+                &g.layout,
+                form,
+            ),
             loops: vec![NONE; story.nodes.len()],
             key: vec![0u64; w],
             max_states,
@@ -595,7 +781,7 @@ impl Graph {
         }
         let id = self.kinds.len() as u32;
         self.packed.extend_from_slice(key);
-        search.index.put(slot, h, id);
+        search.index.put(slot, h, key, id);
         let kind = match stop {
             Stop::Choice => Kind::Waiting,
             Stop::Outcome => Kind::Outcome,
@@ -856,5 +1042,79 @@ fn scc(g: &Graph) -> Components {
         reaches_outcome: reaches,
         closed,
         cyclic,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_story;
+    use threshold_testgen::{generate, Params};
+
+    /// Everything a search records, as plain data: packed states, kinds, parents,
+    /// choices from the parents, and successors.
+    type Record = (
+        Vec<u64>,
+        Vec<Kind>,
+        Vec<u32>,
+        Vec<u32>,
+        Vec<Vec<(u32, u32)>>,
+    );
+
+    fn record(g: &Graph) -> Record {
+        let succ = (0..g.len() as u32)
+            .map(|i| g.successors(i).collect())
+            .collect();
+        (
+            g.packed.clone(),
+            g.kinds.clone(),
+            g.parent.clone(),
+            g.parent_choice.clone(),
+            succ,
+        )
+    }
+
+    /// The two forms of the index find the same states in the same order, through
+    /// every growth of their slots, and stop at the same state limit.
+    #[test]
+    fn index_forms_agree() {
+        for (name, p) in Params::explore_bench() {
+            for (scenes, max) in [(30, 40_000), (30, 5_000), (12, 1_000_000)] {
+                let story = test_story(&generate(&Params {
+                    scenes,
+                    ..p.clone()
+                }));
+                let best = Graph::explore_with(&story, max, IndexForm::Best);
+                let ids = Graph::explore_with(&story, max, IndexForm::Ids);
+                assert_eq!(best.layout.words(), 1, "{name}: one word a state");
+                assert_eq!(best.limited, scenes == 30, "{name}: {} states", best.len());
+                assert_eq!(best.limited, ids.limited, "{name}");
+                assert_eq!(best.state_count, ids.state_count, "{name}");
+                assert!(
+                    record(&best) == record(&ids),
+                    "{name}, {scenes} scenes, at most {max} states"
+                );
+            }
+        }
+    }
+
+    /// A state of more than one word is found again by the index.
+    #[test]
+    fn states_of_several_words() {
+        let mut src = String::from("title: \"Wide\"\nstart: a\n");
+        for i in 0..5 {
+            src.push_str(&format!("hidden v{i} = 0 in 0..1000000 \"V{i}\"\n"));
+        }
+        src.push_str(
+            "scene a\n+ {v0 < 3} Up\n  ~ v0 += 1, v4 += 1\n  -> b\n+ Leave\n  -> out\n\
+             scene b\n+ {v0 < 3} Again\n  -> a\n+ Back\n  -> a\n\
+             outcome out good \"Out\"\nDone.\n",
+        );
+        let story = test_story(&src);
+        let g = Graph::explore(&story, 100);
+        assert!(g.layout.words() > 1);
+        // a for v0 = 0..=3, b for v0 = 1..=3, and the outcome reached from each a.
+        assert_eq!(g.state_count, 4 + 3 + 4, "{:?}", g.kinds);
+        assert!(!g.limited);
     }
 }
