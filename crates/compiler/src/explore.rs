@@ -11,6 +11,8 @@
 use threshold_runtime::ir::{NodeKind, Story, VarType};
 use threshold_runtime::{get_bit, set_bit, Runner, Sink, State, Stop};
 
+use crate::footprint::{Known, Memo};
+
 /// The default for `--max-states`.
 pub const DEFAULT_MAX_STATES: usize = 10_000_000;
 
@@ -209,6 +211,40 @@ impl Layout {
         });
     }
 
+    /// Bits in use.
+    pub(crate) fn bits(&self) -> usize {
+        self.bits
+    }
+
+    /// The bits of a one-word state that hold the node.
+    pub(crate) fn node_mask(&self) -> u64 {
+        self.node.mask << self.node.shift
+    }
+
+    /// The bits of a one-word state that hold variable `v`.
+    pub(crate) fn var_mask(&self, v: u32) -> u64 {
+        let f = self.vars[v as usize].0;
+        f.mask << f.shift
+    }
+
+    /// The bit of a one-word state that marks once-only choice `choice_id` as taken
+    /// (none for a sticky choice).
+    pub(crate) fn taken_mask(&self, choice_id: u32) -> u64 {
+        match self.taken_of[choice_id as usize] {
+            NONE => 0,
+            t => 1 << (self.taken_start + t as usize),
+        }
+    }
+
+    /// The bit of a one-word state that records whether `node` was entered (none if
+    /// no `seen()` names it).
+    pub(crate) fn seen_mask(&self, node: u32) -> u64 {
+        match self.seen_nodes.binary_search(&node) {
+            Ok(i) => 1 << (self.seen_start + i),
+            Err(_) => 0,
+        }
+    }
+
     /// The node of a packed state.
     #[inline]
     fn node_of(&self, words: &[u64]) -> u32 {
@@ -305,7 +341,7 @@ impl Index {
     /// for states of `layout`.
     fn new(room: usize, max_entries: usize, layout: &Layout, form: IndexForm) -> Self {
         let id_bits = bits_for(max_entries as u128 + 1) as usize;
-        if form == IndexForm::Best && layout.words == 1 && layout.bits + id_bits < 64 {
+        if form != IndexForm::Ids && layout.words == 1 && layout.bits + id_bits < 64 {
             Index::Keys(KeyIndex::new(room, layout.bits as u32))
         } else {
             Index::Ids(IdIndex::new(room, max_entries))
@@ -554,17 +590,55 @@ impl IdIndex {
     }
 }
 
-/// Which form of [`Index`] a search uses: the best that fits, or always the second
-/// (so that tests can hold the two equal).
+/// How a search runs: with the best index form that fits and with the memo of
+/// transitions, or (so that tests can hold the ways equal) with the second index form
+/// or without the memo.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum IndexForm {
     Best,
     #[cfg_attr(not(test), allow(dead_code))]
     Ids,
+    #[cfg_attr(not(test), allow(dead_code))]
+    NoMemo,
+}
+
+/// The hash of a transition's target (zero for a divert loop, which is not looked up).
+#[inline]
+fn step_hash(stop: Stop, key: &[u64]) -> u64 {
+    if matches!(stop, Stop::DivertLoop { .. }) {
+        0
+    } else {
+        hash_words(key)
+    }
+}
+
+/// Runs the runtime's transition for choice `index` from `cur` (a one-word state),
+/// into `next`: what [`Memo`] stores.
+fn take_choice(
+    runner: &mut Runner<'_>,
+    layout: &Layout,
+    cur: &State,
+    next: &mut State,
+    index: usize,
+    entered: &mut Vec<u64>,
+) -> Known {
+    if !runner.is_available(cur, index) {
+        return Known::Unavailable;
+    }
+    next.clone_from(cur);
+    let stop = runner.choose(next, index, &mut Entered(entered));
+    let mut target = [0u64];
+    if !matches!(stop, Stop::DivertLoop { .. }) {
+        layout.pack(next, &mut target);
+    }
+    Known::Taken {
+        stop,
+        target: target[0],
+    }
 }
 
 /// How many states are expanded together.
-const BATCH: usize = 16;
+const BATCH: usize = 64;
 
 /// A transition of a batch: from which state, by which choice, how it stopped, and
 /// the hash of its target's packed words.
@@ -631,6 +705,11 @@ impl Graph {
         // they name) of all the targets are read, so that their cache misses overlap;
         // then the targets are numbered one by one, in the order a one-at-a-time
         // search would number them.
+        let mut memo = match form {
+            IndexForm::NoMemo => None,
+            _ => Memo::new(story, &g.layout),
+        };
+        let mut pending: Vec<(u32, u32, u32, Option<usize>)> = Vec::new();
         let mut cur = runner.initial_state();
         let mut next = cur.clone();
         let mut batch: Vec<Step> = Vec::new();
@@ -640,34 +719,80 @@ impl Graph {
             let end = g.kinds.len().min(head + BATCH);
             batch.clear();
             keys.clear();
+            // The choices of the batch's states, each with its memo entry, whose
+            // cache lines are read before any is needed.
+            pending.clear();
             for h in head..end {
                 if g.kinds[h] != Kind::Waiting {
                     continue;
                 }
-                g.layout.unpack(&g.packed[h * w..(h + 1) * w], &mut cur);
-                let n = story.nodes[cur.node as usize].choices.len();
-                for i in 0..n {
-                    if !runner.is_available(&cur, i) {
-                        continue;
-                    }
-                    set_bit(&mut g.offered, runner.choice_id(cur.node, i) as usize);
-                    next.clone_from(&cur);
-                    let stop = runner.choose(&mut next, i, &mut Entered(&mut g.entered));
-                    let at = keys.len();
-                    keys.resize(at + w, 0);
-                    let hash = if matches!(stop, Stop::DivertLoop { .. }) {
-                        0
-                    } else {
-                        g.layout.pack(&next, &mut keys[at..]);
-                        hash_words(&keys[at..])
-                    };
-                    batch.push(Step {
-                        from: h as u32,
-                        choice: i as u32,
-                        stop,
-                        hash,
-                    });
+                let words = &g.packed[h * w..(h + 1) * w];
+                let node = g.layout.node_of(words);
+                for i in 0..story.nodes[node as usize].choices.len() {
+                    let id = runner.choice_id(node, i);
+                    let at = memo.as_ref().and_then(|m| m.locate(id, words[0]));
+                    pending.push((h as u32, i as u32, id, at));
                 }
+            }
+            if let Some(m) = &memo {
+                m.touch(pending.iter().filter_map(|p| p.3));
+            }
+            let mut unpacked = usize::MAX;
+            for &(h, i, id, at) in &pending {
+                let (h, i) = (h as usize, i as usize);
+                let word = g.packed[h * w];
+                let known = match (&memo, at) {
+                    (Some(m), Some(at)) => m.read(id, at, word),
+                    _ => None,
+                };
+                if let Some(known) = known {
+                    if cfg!(debug_assertions) {
+                        g.layout.unpack(&g.packed[h * w..(h + 1) * w], &mut cur);
+                        unpacked = h;
+                        let fresh =
+                            take_choice(&mut runner, &g.layout, &cur, &mut next, i, &mut g.entered);
+                        assert_eq!(known, fresh, "choice {id} from state {h}");
+                    }
+                    if let Known::Taken { stop, target } = known {
+                        set_bit(&mut g.offered, id as usize);
+                        keys.push(target);
+                        batch.push(Step {
+                            from: h as u32,
+                            choice: i as u32,
+                            stop,
+                            hash: step_hash(stop, &keys[keys.len() - 1..]),
+                        });
+                    }
+                    continue;
+                }
+                if unpacked != h {
+                    g.layout.unpack(&g.packed[h * w..(h + 1) * w], &mut cur);
+                    unpacked = h;
+                }
+                if !runner.is_available(&cur, i) {
+                    if let (Some(m), Some(at)) = (memo.as_mut(), at) {
+                        m.put(id, at, word, Known::Unavailable);
+                    }
+                    continue;
+                }
+                set_bit(&mut g.offered, id as usize);
+                next.clone_from(&cur);
+                let stop = runner.choose(&mut next, i, &mut Entered(&mut g.entered));
+                let k = keys.len();
+                keys.resize(k + w, 0);
+                if !matches!(stop, Stop::DivertLoop { .. }) {
+                    g.layout.pack(&next, &mut keys[k..]);
+                }
+                if let (Some(m), Some(at)) = (memo.as_mut(), at) {
+                    let target = keys[k];
+                    m.put(id, at, word, Known::Taken { stop, target });
+                }
+                batch.push(Step {
+                    from: h as u32,
+                    choice: i as u32,
+                    stop,
+                    hash: step_hash(stop, &keys[k..]),
+                });
             }
             search
                 .index
@@ -896,6 +1021,41 @@ impl Graph {
             .collect()
     }
 
+    /// Whether every waiting state can reach an outcome, found by sweeping over the
+    /// states, deepest first, marking those with an edge to a marked state, until a
+    /// sweep marks nothing new: the usual case of a sound story costs a few passes
+    /// over the edges and one bit a state. `None` when the sweeps have not settled
+    /// after `max_sweeps` (long chains of loops back to earlier states).
+    pub fn all_reach_outcome(&self, max_sweeps: usize) -> Option<bool> {
+        let n = self.len();
+        let mut reach = vec![0u64; n.div_ceil(64)];
+        for (i, k) in self.kinds.iter().enumerate() {
+            if *k == Kind::Outcome {
+                set_bit(&mut reach, i);
+            }
+        }
+        for _ in 0..max_sweeps {
+            let mut changed = false;
+            for i in (0..n).rev() {
+                if self.kinds[i] != Kind::Waiting || get_bit(&reach, i) {
+                    continue;
+                }
+                let (a, b) = (self.edge_start[i] as usize, self.edge_start[i + 1] as usize);
+                if self.edges[a..b]
+                    .iter()
+                    .any(|&t| get_bit(&reach, t as usize))
+                {
+                    set_bit(&mut reach, i);
+                    changed = true;
+                }
+            }
+            if !changed {
+                return Some((0..n).all(|i| self.kinds[i] != Kind::Waiting || get_bit(&reach, i)));
+            }
+        }
+        None
+    }
+
     /// For each state: whether some outcome can be reached from it; and for each state
     /// the strongly connected component it belongs to, with which components are
     /// closed (no edge leaves them).
@@ -1075,7 +1235,8 @@ mod tests {
     }
 
     /// The two forms of the index find the same states in the same order, through
-    /// every growth of their slots, and stop at the same state limit.
+    /// every growth of their slots, and stop at the same state limit; the memo of
+    /// transitions changes nothing either.
     #[test]
     fn index_forms_agree() {
         for (name, p) in Params::explore_bench() {
@@ -1086,6 +1247,13 @@ mod tests {
                 }));
                 let best = Graph::explore_with(&story, max, IndexForm::Best);
                 let ids = Graph::explore_with(&story, max, IndexForm::Ids);
+                let plain = Graph::explore_with(&story, max, IndexForm::NoMemo);
+                assert!(
+                    record(&best) == record(&plain),
+                    "{name}: the memo changes nothing"
+                );
+                assert_eq!(best.entered, plain.entered, "{name}");
+                assert_eq!(best.offered, plain.offered, "{name}");
                 assert_eq!(best.layout.words(), 1, "{name}: one word a state");
                 assert_eq!(best.limited, scenes == 30, "{name}: {} states", best.len());
                 assert_eq!(best.limited, ids.limited, "{name}");
@@ -1116,5 +1284,52 @@ mod tests {
         // a for v0 = 0..=3, b for v0 = 1..=3, and the outcome reached from each a.
         assert_eq!(g.state_count, 4 + 3 + 4, "{:?}", g.kinds);
         assert!(!g.limited);
+    }
+
+    /// Whether every waiting state reaches an outcome, from the components: the
+    /// answer the sweeps must give.
+    fn reach_by_components(g: &Graph) -> bool {
+        let comps = g.components();
+        (0..g.len())
+            .all(|i| g.kinds[i] != Kind::Waiting || comps.reaches_outcome[comps.comp[i] as usize])
+    }
+
+    /// The sweeps agree with the components on sound and unsound stories; cut short,
+    /// they say they have not settled rather than guess.
+    #[test]
+    fn sweeps_agree_with_components() {
+        let (mut sound, mut unsound, mut cut) = (0, 0, 0);
+        for seed in 0..60 {
+            let p = if seed % 2 == 0 {
+                Params::wild(seed)
+            } else {
+                Params::sound(seed, 8).with_int_vars(2, 0, 3)
+            };
+            let text = generate(&p);
+            let lowered = crate::lower(&[crate::Source {
+                name: "g.scene".into(),
+                text,
+            }]);
+            let Some(story) = lowered.story else { continue };
+            let g = Graph::explore(&story, 50_000);
+            if g.limited {
+                continue;
+            }
+            let truth = reach_by_components(&g);
+            assert_eq!(g.all_reach_outcome(usize::MAX), Some(truth), "seed {seed}");
+            if truth {
+                sound += 1;
+            } else {
+                unsound += 1;
+            }
+            match g.all_reach_outcome(1) {
+                None => cut += 1,
+                Some(v) => assert_eq!(v, truth, "seed {seed}, one sweep"),
+            }
+        }
+        assert!(
+            sound > 10 && unsound > 5 && cut > 0,
+            "{sound} {unsound} {cut}"
+        );
     }
 }

@@ -4,6 +4,7 @@
 pub mod analyze;
 pub mod diagnostic;
 pub mod explore;
+mod footprint;
 pub mod graph_export;
 mod lower;
 pub mod reach;

@@ -15,6 +15,10 @@ pub struct Soundness {
     pub graph: Graph,
 }
 
+/// How many sweeps may settle which states reach an outcome before the strongly
+/// connected components are computed instead.
+const MAX_SWEEPS: usize = 16;
+
 /// Explores the story and reports every soundness diagnostic.
 pub fn check(story: &Story, map: &SourceMap, used_vars: &[bool], max_states: usize) -> Soundness {
     let graph = Graph::explore(story, max_states);
@@ -78,17 +82,27 @@ pub fn check(story: &Story, map: &SourceMap, used_vars: &[bool], max_states: usi
     }
 
     // Closed loops with no way out: closed cyclic components, and divert loops.
-    let comps = graph.components();
+    // The components are only needed when some waiting state cannot reach an outcome.
+    let comps = match graph.all_reach_outcome(MAX_SWEEPS) {
+        Some(true) => None,
+        Some(false) | None => Some(graph.components()),
+    };
     let mut loop_entry: Vec<Option<u32>> = vec![None; story.nodes.len()];
-    let mut comp_done = vec![false; comps.closed.len()];
+    let mut comp_done = vec![false; comps.as_ref().map_or(0, |c| c.closed.len())];
     for i in 0..graph.len() as u32 {
-        let c = comps.comp[i as usize] as usize;
-        let is_loop = match graph.kinds[i as usize] {
-            Kind::DivertLoop => true,
-            Kind::Waiting => comps.closed[c] && comps.cyclic[c] && !comps.reaches_outcome[c],
-            Kind::Outcome | Kind::DeadEnd => false,
+        let is_loop = match (graph.kinds[i as usize], &comps) {
+            // A divert-loop marker is a component of its own.
+            (Kind::DivertLoop, _) => true,
+            (Kind::Waiting, Some(comps)) => {
+                let c = comps.comp[i as usize] as usize;
+                comps.closed[c]
+                    && comps.cyclic[c]
+                    && !comps.reaches_outcome[c]
+                    && !std::mem::replace(&mut comp_done[c], true)
+            }
+            _ => false,
         };
-        if !is_loop || std::mem::replace(&mut comp_done[c], true) {
+        if !is_loop {
             continue;
         }
         // The first state of the component in breadth-first order is where the
