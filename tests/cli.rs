@@ -237,3 +237,48 @@ fn rendered_soundness_diagnostics() {
         insta::assert_snapshot!(format!("soundness_{name}"), source_and_report(&story));
     }
 }
+
+const MANY: &str = "tests/fixtures/tools/many-states.scene";
+
+#[test]
+fn the_state_limit_stops_exploration_and_claims_nothing() {
+    let o = threshold(&["check", "--format", "json", "--max-states", "1000", MANY]);
+    assert_eq!(o.status.code(), Some(1));
+    let story = &json(&o)["stories"][0];
+    let diags = story["diagnostics"].as_array().unwrap();
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    assert_eq!(diags[0]["code"], "state-limit");
+    assert_eq!(diags[0]["line"], 6);
+    let message = diags[0]["message"].as_str().unwrap();
+    assert!(message.contains("more than 1000 states"), "{message}");
+    assert_eq!(story["stats"]["states"], 1000);
+}
+
+#[test]
+fn the_memory_budget_stops_exploration_too() {
+    // 1 MiB affords 1 MiB / (8 + 40) bytes = 21,845 states of one word.
+    let o = threshold(&["check", "--format", "json", "--max-memory", "1", MANY]);
+    assert_eq!(o.status.code(), Some(1));
+    let story = &json(&o)["stories"][0];
+    let diags = story["diagnostics"].as_array().unwrap();
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    assert_eq!(diags[0]["code"], "state-limit");
+    let message = diags[0]["message"].as_str().unwrap();
+    assert!(message.contains("after 21845 states"), "{message}");
+    assert!(message.contains("memory budget of 1 MiB"), "{message}");
+    assert_eq!(story["stats"]["states"], 21845);
+    let o = threshold(&["check", "--max-memory", "1", MANY]);
+    assert!(stdout(&o).contains("`--max-memory`"), "{}", stdout(&o));
+    // With room enough, the same story is proved: 2^16 ways to stand at the door,
+    // and as many to leave.
+    let o = threshold(&["check", "--format", "json", MANY]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert_eq!(json(&o)["stories"][0]["stats"]["states"], 2 * 65536);
+}
+
+#[test]
+fn a_memory_budget_of_nothing_is_a_usage_error() {
+    let o = threshold(&["check", "--max-memory", "0", MANY]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--max-memory"), "{}", stderr(&o));
+}

@@ -37,11 +37,8 @@ pub fn run(args: &Args) -> u8 {
     };
     let story = compiled.story();
     let graph = Graph::explore(story, args.max_states);
-    if graph.limited {
-        eprintln!(
-            "warning: the story has more than {} states; the map marks nothing as unreachable",
-            args.max_states
-        );
+    if let Some(stopped) = graph.stopped {
+        eprintln!("warning: {stopped}; the map marks nothing as unreachable");
     }
     let map = StoryMap::new(story, Some(&graph));
     let text = match args.format {

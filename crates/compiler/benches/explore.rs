@@ -4,7 +4,7 @@
 //! runs them.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
-use threshold_compiler::{lower, soundness, Graph, Source, DEFAULT_MAX_STATES};
+use threshold_compiler::{lower, soundness, Graph, Limits, Source, DEFAULT_MAX_STATES};
 use threshold_runtime::ir::Story;
 use threshold_testgen::{generate, Params};
 
@@ -40,7 +40,7 @@ fn explore(c: &mut Criterion) {
                     black_box(&story),
                     &lowered.map,
                     &lowered.used_vars,
-                    DEFAULT_MAX_STATES,
+                    Limits::default(),
                 )
             })
         });

@@ -8,7 +8,7 @@
 
 use std::time::Instant;
 
-use threshold_compiler::{lower, soundness, Source, DEFAULT_MAX_STATES};
+use threshold_compiler::{lower, soundness, Limits, Source, DEFAULT_MAX_STATES};
 use threshold_testgen::{generate, Params};
 
 /// A field of `/proc/self/status`, in kB.
@@ -40,7 +40,12 @@ fn main() {
     let story = lowered.story.as_ref().expect("the story compiles");
     let rss_before = status_kb("VmRSS:").unwrap_or(0);
     let t = Instant::now();
-    let s = soundness::check(story, &lowered.map, &lowered.used_vars, max_states);
+    let s = soundness::check(
+        story,
+        &lowered.map,
+        &lowered.used_vars,
+        Limits::states(max_states),
+    );
     let elapsed = t.elapsed().as_secs_f64();
     let hwm = status_kb("VmHWM:").unwrap_or(0);
     let states = s.graph.state_count.max(1);

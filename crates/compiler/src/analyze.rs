@@ -33,7 +33,7 @@ use num_traits::{ToPrimitive, Zero};
 use threshold_runtime::ir::{Rating, Story, VarType};
 use threshold_runtime::Runner;
 
-use crate::explore::{Graph, Kind};
+use crate::explore::{Graph, Kind, Stopped};
 
 /// The largest story (in states) also solved in exact rational arithmetic.
 pub const EXACT_MAX_STATES: usize = 5_000;
@@ -185,17 +185,20 @@ pub struct Analysis {
 /// Why a story could not be analysed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AnalyzeError {
-    /// The exploration stopped at `max_states` states.
-    StateLimit { max_states: usize },
+    /// The exploration stopped before it had seen every state.
+    StateLimit(Stopped),
 }
 
 impl std::fmt::Display for AnalyzeError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            AnalyzeError::StateLimit { max_states } => write!(
+            AnalyzeError::StateLimit(stopped @ Stopped::States(_)) => write!(
                 f,
-                "the story has more than {max_states} states, so it cannot be analysed; raise the limit with `--max-states`"
+                "{stopped}, so it cannot be analysed; raise the limit with `--max-states`"
             ),
+            AnalyzeError::StateLimit(stopped) => {
+                write!(f, "{stopped}, so the story cannot be analysed")
+            }
         }
     }
 }
@@ -205,8 +208,8 @@ impl std::error::Error for AnalyzeError {}
 /// Explores the story and analyses it.
 pub fn analyze(story: &Story, max_states: usize) -> Result<Analysis, AnalyzeError> {
     let graph = Graph::explore(story, max_states);
-    if graph.limited {
-        return Err(AnalyzeError::StateLimit { max_states });
+    if let Some(stopped) = graph.stopped {
+        return Err(AnalyzeError::StateLimit(stopped));
     }
     Ok(analyze_graph(story, &graph))
 }

@@ -16,6 +16,72 @@ use crate::footprint::{Known, Memo};
 /// The default for `--max-states`.
 pub const DEFAULT_MAX_STATES: usize = 10_000_000;
 
+/// The default memory budget of a search, in MiB (`--max-memory`).
+pub const DEFAULT_MAX_MEMORY_MIB: usize = 2048;
+
+/// The bytes a state costs in the graph besides its packed words, for the memory
+/// budget: its kind (1), parent (4), choice from the parent (4) and first edge (4),
+/// about three edges (5 bytes each), and its share of the index while the search
+/// runs (about 12).
+const BYTES_PER_STATE: usize = 40;
+
+/// How far a search may go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub max_states: usize,
+    /// In MiB.
+    pub max_memory: usize,
+}
+
+impl Limits {
+    /// At most `max_states` states, within the default memory budget.
+    pub fn states(max_states: usize) -> Limits {
+        Limits {
+            max_states,
+            max_memory: DEFAULT_MAX_MEMORY_MIB,
+        }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits::states(DEFAULT_MAX_STATES)
+    }
+}
+
+impl std::fmt::Display for Stopped {
+    /// What the search reached, as a clause: "the story has more than 10 states".
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            Stopped::States(max) => write!(f, "the story has more than {max} states"),
+            Stopped::Memory {
+                states,
+                bytes_per_state,
+                max_memory,
+            } => write!(
+                f,
+                "exploration stopped after {states} states: a state of this story takes \
+                 {bytes_per_state} bytes, and more would pass the memory budget of \
+                 {max_memory} MiB"
+            ),
+        }
+    }
+}
+
+/// Why a search stopped before it had seen every reachable state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stopped {
+    /// It reached `max_states` states.
+    States(usize),
+    /// It reached `states` states, at `bytes_per_state` bytes each, and more would
+    /// pass the memory budget of `max_memory` MiB.
+    Memory {
+        states: usize,
+        bytes_per_state: usize,
+        max_memory: usize,
+    },
+}
+
 /// A field of a packed state: `mask` is zero for a field of no bits (a node count of
 /// one, or a variable with a one-value range), which then reads as zero.
 #[derive(Debug, Clone, Copy)]
@@ -289,8 +355,10 @@ pub struct Graph {
     pub entered: Vec<u64>,
     /// Choices (story-wide ids) offered in some state.
     pub offered: Vec<u64>,
-    /// True when exploration stopped at the state limit.
+    /// True when exploration stopped at the state limit or the memory budget.
     pub limited: bool,
+    /// Why, when `limited`.
+    pub stopped: Option<Stopped>,
     /// States where play waits or ends (divert-loop markers excluded).
     pub state_count: usize,
 }
@@ -660,13 +728,33 @@ struct Search {
 
 impl Graph {
     /// Explores every state reachable from the start, up to `max_states` states.
+    /// Explores every state reachable from the start, up to `max_states` states and
+    /// within the default memory budget.
     pub fn explore(story: &Story, max_states: usize) -> Graph {
-        Graph::explore_with(story, max_states, IndexForm::Best)
+        Graph::explore_within(story, Limits::states(max_states))
     }
 
-    fn explore_with(story: &Story, max_states: usize, form: IndexForm) -> Graph {
+    /// Explores every state reachable from the start, within `limits`.
+    pub fn explore_within(story: &Story, limits: Limits) -> Graph {
+        Graph::explore_with(story, limits, IndexForm::Best)
+    }
+
+    fn explore_with(story: &Story, limits: Limits, form: IndexForm) -> Graph {
         let layout = Layout::new(story);
         let w = layout.words();
+        // The states the memory budget affords; the tighter of the two limits holds.
+        let bytes_per_state = w * 8 + BYTES_PER_STATE;
+        let affordable = limits.max_memory.saturating_mul(1 << 20) / bytes_per_state;
+        let (max_states, stopped) = if affordable < limits.max_states {
+            let stopped = Stopped::Memory {
+                states: affordable,
+                bytes_per_state,
+                max_memory: limits.max_memory,
+            };
+            (affordable, stopped)
+        } else {
+            (limits.max_states, Stopped::States(limits.max_states))
+        };
         let mut runner = Runner::new(story);
         // Room for the first states; the tables grow as the search finds more.
         let room = max_states.clamp(1, 1 << 14);
@@ -682,6 +770,7 @@ impl Graph {
             entered: vec![0; story.nodes.len().div_ceil(64)],
             offered: vec![0; (runner.choice_count() as usize).div_ceil(64)],
             limited: false,
+            stopped: None,
             state_count: 0,
             layout,
         };
@@ -828,6 +917,9 @@ impl Graph {
             head = end;
         }
         drop(search);
+        if g.limited {
+            g.stopped = Some(stopped);
+        }
         while g.edge_start.len() <= g.kinds.len() {
             g.edge_start.push(g.edges.len() as u32);
         }
@@ -1245,9 +1337,9 @@ mod tests {
                     scenes,
                     ..p.clone()
                 }));
-                let best = Graph::explore_with(&story, max, IndexForm::Best);
-                let ids = Graph::explore_with(&story, max, IndexForm::Ids);
-                let plain = Graph::explore_with(&story, max, IndexForm::NoMemo);
+                let best = Graph::explore_with(&story, Limits::states(max), IndexForm::Best);
+                let ids = Graph::explore_with(&story, Limits::states(max), IndexForm::Ids);
+                let plain = Graph::explore_with(&story, Limits::states(max), IndexForm::NoMemo);
                 assert!(
                     record(&best) == record(&plain),
                     "{name}: the memo changes nothing"

@@ -11,13 +11,15 @@ pub mod reach;
 pub mod soundness;
 
 pub use diagnostic::{Code, Diagnostic, LineIndex, Note, Severity, Site};
-pub use explore::{Graph, DEFAULT_MAX_STATES};
+pub use explore::{Graph, Limits, Stopped, DEFAULT_MAX_MEMORY_MIB, DEFAULT_MAX_STATES};
 pub use lower::{lower, Lowered, Source, SourceMap};
 
 /// How to check a story.
 #[derive(Debug, Clone, Copy)]
 pub struct CheckOptions {
     pub max_states: usize,
+    /// The search's memory budget, in MiB.
+    pub max_memory: usize,
     /// Also report the teaching lints (`missing-feedback`, `missing-debrief`).
     pub teaching: bool,
 }
@@ -26,6 +28,7 @@ impl Default for CheckOptions {
     fn default() -> Self {
         CheckOptions {
             max_states: DEFAULT_MAX_STATES,
+            max_memory: DEFAULT_MAX_MEMORY_MIB,
             teaching: false,
         }
     }
@@ -66,7 +69,11 @@ pub fn check(sources: &[Source], options: CheckOptions) -> Checked {
         if options.teaching {
             diagnostics.extend(teaching_lints(story, &lowered));
         }
-        let s = soundness::check(story, &lowered.map, &lowered.used_vars, options.max_states);
+        let limits = Limits {
+            max_states: options.max_states,
+            max_memory: options.max_memory,
+        };
+        let s = soundness::check(story, &lowered.map, &lowered.used_vars, limits);
         stats.states = s.graph.state_count;
         stats.edges = s.graph.edge_count();
         diagnostics.extend(s.diagnostics);

@@ -5,7 +5,7 @@ use threshold_runtime::ir::Story;
 use threshold_runtime::{get_bit, Runner};
 
 use crate::diagnostic::{Code, Diagnostic};
-use crate::explore::{Graph, Kind};
+use crate::explore::{Graph, Kind, Limits, Stopped};
 use crate::lower::SourceMap;
 
 /// What the soundness phase found.
@@ -20,23 +20,30 @@ pub struct Soundness {
 const MAX_SWEEPS: usize = 16;
 
 /// Explores the story and reports every soundness diagnostic.
-pub fn check(story: &Story, map: &SourceMap, used_vars: &[bool], max_states: usize) -> Soundness {
-    let graph = Graph::explore(story, max_states);
+pub fn check(story: &Story, map: &SourceMap, used_vars: &[bool], limits: Limits) -> Soundness {
+    let graph = Graph::explore_within(story, limits);
     let mut diags = Vec::new();
-    if graph.limited {
+    if let Some(stopped) = graph.stopped {
+        let help = match stopped {
+            Stopped::States(_) => {
+                "narrow the ranges of integer variables (`in 0..5` rather than `in 0..100`), \
+                 or raise the limit with `--max-states`"
+            }
+            Stopped::Memory { .. } => {
+                "make states smaller (fewer once-only `*` choices, fewer scenes asked about \
+                 with `seen()`, narrower variable ranges), or raise the budget with \
+                 `--max-memory`"
+            }
+        };
+        let message = format!("{stopped}; nothing is claimed about its soundness");
         diags.push(
             Diagnostic::new(
                 Code::StateLimit,
                 map.nodes[story.start as usize],
-                format!(
-                    "the story has more than {max_states} states; nothing is claimed about its soundness"
-                ),
+                message,
                 "exploration starts here",
             )
-            .with_help(
-                "narrow the ranges of integer variables (`in 0..5` rather than `in 0..100`), \
-                 or raise the limit with `--max-states`",
-            ),
+            .with_help(help),
         );
         return Soundness {
             diagnostics: diags,

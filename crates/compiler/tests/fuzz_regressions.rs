@@ -16,6 +16,7 @@ fn run(text: &str) -> Checked {
         CheckOptions {
             max_states: 10_000,
             teaching: true,
+            ..CheckOptions::default()
         },
     )
 }

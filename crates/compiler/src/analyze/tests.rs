@@ -305,7 +305,7 @@ fn the_state_limit_is_an_error() {
     let s = story(TRY_AGAIN);
     assert_eq!(
         analyze(&s, 2).unwrap_err(),
-        AnalyzeError::StateLimit { max_states: 2 }
+        AnalyzeError::StateLimit(crate::Stopped::States(2))
     );
 }
 
