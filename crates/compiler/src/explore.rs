@@ -82,6 +82,11 @@ pub enum Stopped {
     },
 }
 
+/// Bit `i` of a packed state, as `(word, bit)`.
+fn single_bit(i: usize) -> (u32, u64) {
+    ((i / 64) as u32, 1 << (i % 64))
+}
+
 /// A field of a packed state: `mask` is zero for a field of no bits (a node count of
 /// one, or a variable with a one-value range), which then reads as zero.
 #[derive(Debug, Clone, Copy)]
@@ -282,33 +287,36 @@ impl Layout {
         self.bits
     }
 
-    /// The bits of a one-word state that hold the node.
-    pub(crate) fn node_mask(&self) -> u64 {
-        self.node.mask << self.node.shift
+    /// How many bits hold the node.
+    pub(crate) fn node_bits(&self) -> u32 {
+        self.node.mask.count_ones()
     }
 
-    /// The bits of a one-word state that hold variable `v`.
-    pub(crate) fn var_mask(&self, v: u32) -> u64 {
+    /// The node field as `(word, shift, length)`, if it has bits.
+    pub(crate) fn node_run(&self) -> Option<(u32, u32, u32)> {
+        (self.node.mask != 0).then_some((self.node.word, self.node.shift, self.node_bits()))
+    }
+
+    /// The bits that hold variable `v`, as `(word, bits)`.
+    pub(crate) fn var_bits(&self, v: u32) -> Option<(u32, u64)> {
         let f = self.vars[v as usize].0;
-        f.mask << f.shift
+        (f.mask != 0).then_some((f.word, f.mask << f.shift))
     }
 
-    /// The bit of a one-word state that marks once-only choice `choice_id` as taken
-    /// (none for a sticky choice).
-    pub(crate) fn taken_mask(&self, choice_id: u32) -> u64 {
+    /// The bit that marks once-only choice `choice_id` as taken (none for a sticky
+    /// choice), as `(word, bit)`.
+    pub(crate) fn taken_bit(&self, choice_id: u32) -> Option<(u32, u64)> {
         match self.taken_of[choice_id as usize] {
-            NONE => 0,
-            t => 1 << (self.taken_start + t as usize),
+            NONE => None,
+            t => Some(single_bit(self.taken_start + t as usize)),
         }
     }
 
-    /// The bit of a one-word state that records whether `node` was entered (none if
-    /// no `seen()` names it).
-    pub(crate) fn seen_mask(&self, node: u32) -> u64 {
-        match self.seen_nodes.binary_search(&node) {
-            Ok(i) => 1 << (self.seen_start + i),
-            Err(_) => 0,
-        }
+    /// The bit that records whether `node` was entered (none if no `seen()` names
+    /// it), as `(word, bit)`.
+    pub(crate) fn seen_bit(&self, node: u32) -> Option<(u32, u64)> {
+        let i = self.seen_nodes.binary_search(&node).ok()?;
+        Some(single_bit(self.seen_start + i))
     }
 
     /// The node of a packed state.
@@ -680,8 +688,8 @@ fn step_hash(stop: Stop, key: &[u64]) -> u64 {
     }
 }
 
-/// Runs the runtime's transition for choice `index` from `cur` (a one-word state),
-/// into `next`: what [`Memo`] stores.
+/// Runs the runtime's transition for choice `index` from `cur`, into `next`, and packs
+/// the state it stops at into `target` (left as it is for a divert loop).
 fn take_choice(
     runner: &mut Runner<'_>,
     layout: &Layout,
@@ -689,20 +697,17 @@ fn take_choice(
     next: &mut State,
     index: usize,
     entered: &mut Vec<u64>,
+    target: &mut [u64],
 ) -> Known {
     if !runner.is_available(cur, index) {
         return Known::Unavailable;
     }
     next.clone_from(cur);
     let stop = runner.choose(next, index, &mut Entered(entered));
-    let mut target = [0u64];
     if !matches!(stop, Stop::DivertLoop { .. }) {
-        layout.pack(next, &mut target);
+        layout.pack(next, target);
     }
-    Known::Taken {
-        stop,
-        target: target[0],
-    }
+    Known::Taken(stop)
 }
 
 /// How many states are expanded together.
@@ -796,7 +801,7 @@ impl Graph {
         // search would number them.
         let mut memo = match form {
             IndexForm::NoMemo => None,
-            _ => Memo::new(story, &g.layout),
+            _ => Some(Memo::new(story, &g.layout)),
         };
         let mut pending: Vec<(u32, u32, u32, Option<usize>)> = Vec::new();
         let mut cur = runner.initial_state();
@@ -819,7 +824,7 @@ impl Graph {
                 let node = g.layout.node_of(words);
                 for i in 0..story.nodes[node as usize].choices.len() {
                     let id = runner.choice_id(node, i);
-                    let at = memo.as_ref().and_then(|m| m.locate(id, words[0]));
+                    let at = memo.as_ref().and_then(|m| m.locate(id, words));
                     pending.push((h as u32, i as u32, id, at));
                 }
             }
@@ -829,59 +834,76 @@ impl Graph {
             let mut unpacked = usize::MAX;
             for &(h, i, id, at) in &pending {
                 let (h, i) = (h as usize, i as usize);
-                let word = g.packed[h * w];
-                let known = match (&memo, at) {
-                    (Some(m), Some(at)) => m.read(id, at, word),
+                let source = &g.packed[h * w..(h + 1) * w];
+                let stored = match (&memo, at) {
+                    (Some(m), Some(at)) => m.read(at),
                     _ => None,
                 };
-                if let Some(known) = known {
-                    if cfg!(debug_assertions) {
-                        g.layout.unpack(&g.packed[h * w..(h + 1) * w], &mut cur);
-                        unpacked = h;
-                        let fresh =
-                            take_choice(&mut runner, &g.layout, &cur, &mut next, i, &mut g.entered);
-                        assert_eq!(known, fresh, "choice {id} from state {h}");
+                // The target starts as a copy of the source: a stored result replaces
+                // the footprint's bits; a fresh run packs over it.
+                let k = keys.len();
+                if let [word] = source {
+                    keys.push(*word);
+                } else {
+                    keys.extend_from_slice(source);
+                }
+                if let (Some((Known::Taken(stop), bits)), Some(m)) = (stored, &memo) {
+                    if !matches!(stop, Stop::DivertLoop { .. }) {
+                        m.apply(id, bits, &mut keys[k..]);
                     }
-                    if let Known::Taken { stop, target } = known {
+                }
+                let stored = stored.map(|(known, _)| known);
+                let known = if let Some(known) = stored {
+                    if cfg!(debug_assertions) {
+                        g.layout.unpack(source, &mut cur);
+                        unpacked = h;
+                        let mut fresh_target = source.to_vec();
+                        let fresh = take_choice(
+                            &mut runner,
+                            &g.layout,
+                            &cur,
+                            &mut next,
+                            i,
+                            &mut g.entered,
+                            &mut fresh_target,
+                        );
+                        assert_eq!(known, fresh, "choice {id} from state {h}");
+                        if !matches!(known, Known::Taken(Stop::DivertLoop { .. })) {
+                            assert_eq!(keys[k..], fresh_target[..], "choice {id} from state {h}");
+                        }
+                    }
+                    known
+                } else {
+                    if unpacked != h {
+                        g.layout.unpack(source, &mut cur);
+                        unpacked = h;
+                    }
+                    let known = take_choice(
+                        &mut runner,
+                        &g.layout,
+                        &cur,
+                        &mut next,
+                        i,
+                        &mut g.entered,
+                        &mut keys[k..],
+                    );
+                    if let (Some(m), Some(at)) = (memo.as_mut(), at) {
+                        m.put(id, at, &g.packed[h * w..(h + 1) * w], known, &keys[k..]);
+                    }
+                    known
+                };
+                match known {
+                    Known::Unavailable => keys.truncate(k),
+                    Known::Taken(stop) => {
                         set_bit(&mut g.offered, id as usize);
-                        keys.push(target);
                         batch.push(Step {
                             from: h as u32,
                             choice: i as u32,
                             stop,
-                            hash: step_hash(stop, &keys[keys.len() - 1..]),
+                            hash: step_hash(stop, &keys[k..]),
                         });
                     }
-                    continue;
                 }
-                if unpacked != h {
-                    g.layout.unpack(&g.packed[h * w..(h + 1) * w], &mut cur);
-                    unpacked = h;
-                }
-                if !runner.is_available(&cur, i) {
-                    if let (Some(m), Some(at)) = (memo.as_mut(), at) {
-                        m.put(id, at, word, Known::Unavailable);
-                    }
-                    continue;
-                }
-                set_bit(&mut g.offered, id as usize);
-                next.clone_from(&cur);
-                let stop = runner.choose(&mut next, i, &mut Entered(&mut g.entered));
-                let k = keys.len();
-                keys.resize(k + w, 0);
-                if !matches!(stop, Stop::DivertLoop { .. }) {
-                    g.layout.pack(&next, &mut keys[k..]);
-                }
-                if let (Some(m), Some(at)) = (memo.as_mut(), at) {
-                    let target = keys[k];
-                    m.put(id, at, word, Known::Taken { stop, target });
-                }
-                batch.push(Step {
-                    from: h as u32,
-                    choice: i as u32,
-                    stop,
-                    hash: step_hash(stop, &keys[k..]),
-                });
             }
             search
                 .index
@@ -1373,6 +1395,8 @@ mod tests {
         let story = test_story(&src);
         let g = Graph::explore(&story, 100);
         assert!(g.layout.words() > 1);
+        let plain = Graph::explore_with(&story, Limits::states(100), IndexForm::NoMemo);
+        assert!(record(&g) == record(&plain), "the memo changes nothing");
         // a for v0 = 0..=3, b for v0 = 1..=3, and the outcome reached from each a.
         assert_eq!(g.state_count, 4 + 3 + 4, "{:?}", g.kinds);
         assert!(!g.limited);
@@ -1384,6 +1408,24 @@ mod tests {
         let comps = g.components();
         (0..g.len())
             .all(|i| g.kinds[i] != Kind::Waiting || comps.reaches_outcome[comps.comp[i] as usize])
+    }
+
+    /// States of several words: the footprints gather their bits across words, and
+    /// the graph is the same with and without the memo.
+    #[test]
+    fn footprints_of_states_of_several_words() {
+        for seed in [3, 5, 6] {
+            let p = Params::sound(seed, 12).with_int_vars(12, 0, 50);
+            let story = test_story(&generate(&p));
+            let limits = Limits::states(30_000);
+            let best = Graph::explore_with(&story, limits, IndexForm::Best);
+            let plain = Graph::explore_with(&story, limits, IndexForm::NoMemo);
+            assert!(best.layout.words() >= 2, "seed {seed}");
+            assert!(best.len() > 2_000, "seed {seed}: {} states", best.len());
+            assert!(record(&best) == record(&plain), "seed {seed}");
+            assert_eq!(best.entered, plain.entered);
+            assert_eq!(best.offered, plain.offered);
+        }
     }
 
     /// The sweeps agree with the components on sound and unsound stories; cut short,

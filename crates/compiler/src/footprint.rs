@@ -1,5 +1,5 @@
-//! What each choice's transition can read or write, as bits of a one-word packed state;
-//! and a table of the transitions the search has already run, keyed by those bits.
+//! What each choice's transition can read or write, as bits of a packed state; and a
+//! table of the transitions the search has already run, keyed by those bits.
 //!
 //! Taking a choice reads and writes only a few variables: its guard, its body, the
 //! bodies of the nodes its diverts can reach, and the guards and once-only marks of
@@ -27,27 +27,95 @@ const MAX_ENTRIES: usize = 1 << 20;
 /// The most nodes a choice's diverts may reach for it to get a table.
 const MAX_REACH: usize = 64;
 
-/// A choice's footprint: the bits of the packed word its transition may read or
-/// write, and how to gather them (without the node field, which is fixed for a
-/// choice) into a table index.
+/// Contiguous bits of a packed state: `mask` (of `len` low bits) shifted by `shift`
+/// in word `word`.
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    word: u32,
+    shift: u32,
+    len: u32,
+    mask: u64,
+}
+
+/// Gathers the bits of `runs` from `words`, low to high.
+#[inline]
+fn gather(runs: &[Run], words: &[u64]) -> u64 {
+    let mut k = 0u64;
+    let mut at = 0u32;
+    for r in runs {
+        k |= ((words[r.word as usize] >> r.shift) & r.mask) << at;
+        at += r.len;
+    }
+    k
+}
+
+/// Puts bits gathered by [`gather`] back into `words`.
+#[inline]
+fn scatter(runs: &[Run], mut bits: u64, words: &mut [u64]) {
+    for r in runs {
+        let w = &mut words[r.word as usize];
+        *w = (*w & !(r.mask << r.shift)) | ((bits & r.mask) << r.shift);
+        bits >>= r.len;
+    }
+}
+
+/// The runs of set bits of a mask over the words of a packed state.
+fn runs_of(mask: &[u64]) -> Vec<Run> {
+    let mut runs = Vec::new();
+    for (word, &m) in mask.iter().enumerate() {
+        let mut rest = m;
+        while rest != 0 {
+            let shift = rest.trailing_zeros();
+            let len = (rest >> shift).trailing_ones();
+            let bits = if len == 64 {
+                u64::MAX
+            } else {
+                (1u64 << len) - 1
+            };
+            runs.push(Run {
+                word: word as u32,
+                shift,
+                len,
+                mask: bits,
+            });
+            rest &= !(bits << shift);
+        }
+    }
+    runs
+}
+
+/// A choice's footprint: the bits of the packed state its transition may read or
+/// write, without the node field (`key`, gathered into a table index), and with it
+/// (`all`, what a stored result replaces).
+///
+/// When a state is one word with three bits to spare, `word` is the mask of `all`,
+/// and stored results keep the target's bits in place rather than gathered, which
+/// makes applying one a single mask operation.
 #[derive(Debug, Clone)]
 struct Footprint {
-    mask: u64,
-    /// Runs of contiguous bits `(shift, mask)`, gathered low to high.
-    runs: Vec<(u32, u64)>,
+    key: Vec<Run>,
+    all: Vec<Run>,
+    word: Option<u64>,
     bits: u32,
 }
 
 impl Footprint {
+    /// The target's footprint bits, as a table entry holds them.
     #[inline]
-    fn index(&self, word: u64) -> usize {
-        let mut k = 0u64;
-        let mut at = 0u32;
-        for &(shift, mask) in &self.runs {
-            k |= ((word >> shift) & mask) << at;
-            at += mask.count_ones();
+    fn take(&self, target: &[u64]) -> u64 {
+        match self.word {
+            Some(m) => target[0] & m,
+            None => gather(&self.all, target),
         }
-        k as usize
+    }
+
+    /// Puts footprint bits taken by [`Footprint::take`] into `target`.
+    #[inline]
+    fn give(&self, bits: u64, target: &mut [u64]) {
+        match self.word {
+            Some(m) => target[0] = (target[0] & !m) | bits,
+            None => scatter(&self.all, bits, target),
+        }
     }
 }
 
@@ -56,14 +124,12 @@ impl Footprint {
 pub(crate) enum Known {
     /// Not offered there.
     Unavailable,
-    /// Offered; the transition stops with `stop` at the state whose word is
-    /// `target`.
-    Taken { stop: Stop, target: u64 },
+    /// Offered; the transition stops with this stop.
+    Taken(Stop),
 }
 
-/// What a table entry holds, in its top three bits (the packed state leaves them
-/// free); the bits below hold the target's bits inside the footprint, or a divert
-/// loop's node.
+/// What a table entry holds, in its top three bits; the bits below hold the target's
+/// footprint bits (gathered), or a divert loop's node.
 const KIND_SHIFT: u32 = 61;
 const UNKNOWN: u64 = 0;
 const UNAVAILABLE: u64 = 1;
@@ -84,12 +150,8 @@ pub(crate) struct Memo {
 }
 
 impl Memo {
-    /// The footprints of `story`'s choices; `None` unless a state packs into one
-    /// word with three bits to spare.
-    pub fn new(story: &Story, layout: &Layout) -> Option<Memo> {
-        if layout.words() != 1 || layout.bits() > KIND_SHIFT as usize {
-            return None;
-        }
+    /// The footprints of `story`'s choices packed by `layout`.
+    pub fn new(story: &Story, layout: &Layout) -> Memo {
         let nodes: Vec<NodeMask> = story
             .nodes
             .iter()
@@ -105,14 +167,18 @@ impl Memo {
         let mut start = Vec::with_capacity(id as usize);
         let mut entries = 0usize;
         let mut id = 0u32;
-        let mut reached = vec![u32::MAX; story.nodes.len()];
+        let mut scratch = Scratch {
+            reached: vec![u32::MAX; story.nodes.len()],
+            mask: vec![0; layout.words()],
+        };
+        let node_bits = layout.node_bits();
         for node in &story.nodes {
             for c in &node.choices {
                 let mut fp =
-                    choice_footprint(story, layout, &nodes, &choice_base, &mut reached, c, id);
+                    choice_footprint(story, layout, &nodes, &choice_base, &mut scratch, c, id);
                 if let Some(f) = &fp {
                     let size = 1usize << f.bits;
-                    if entries + size > MAX_ENTRIES {
+                    if f.bits + node_bits > KIND_SHIFT || entries + size > MAX_ENTRIES {
                         fp = None;
                     } else {
                         start.push(entries);
@@ -126,19 +192,28 @@ impl Memo {
                 id += 1;
             }
         }
-        Some(Memo {
+        Memo {
             prints,
             start,
             table: vec![UNKNOWN; entries],
-        })
+        }
     }
 
-    /// Where the entry for taking `choice` from the state `word` is (`None` when the
+    /// Where the entry for taking `choice` from the state `words` is (`None` when the
     /// choice has no table).
     #[inline]
-    pub fn locate(&self, choice: u32, word: u64) -> Option<usize> {
+    pub fn locate(&self, choice: u32, words: &[u64]) -> Option<usize> {
         let fp = self.prints[choice as usize].as_ref()?;
-        Some(self.start[choice as usize] + fp.index(word))
+        let key = match fp.word {
+            // One word: no word index to look up for each run.
+            Some(_) => fp
+                .key
+                .iter()
+                .rev()
+                .fold(0, |k, r| (k << r.len) | ((words[0] >> r.shift) & r.mask)),
+            None => gather(&fp.key, words),
+        };
+        Some(self.start[choice as usize] + key as usize)
     }
 
     /// Reads the entries at `at` before any is needed: the reads do not depend on
@@ -151,62 +226,81 @@ impl Memo {
         std::hint::black_box(acc);
     }
 
-    /// What is known of taking `choice` from the state `word`, whose entry is at
-    /// `at`; `None` until the transition has run and [`Memo::put`] stored it.
+    /// What is known of taking `choice` from a state whose entry is at `at`, with
+    /// the target's footprint bits for [`Memo::apply`]; `None` until the transition
+    /// has run and [`Memo::put`] stored it.
     #[inline]
-    pub fn read(&self, choice: u32, at: usize, word: u64) -> Option<Known> {
+    pub fn read(&self, at: usize) -> Option<(Known, u64)> {
         let e = self.table[at];
         let r = e & !(u64::MAX << KIND_SHIFT);
         let stop = match e >> KIND_SHIFT {
             UNKNOWN => return None,
-            UNAVAILABLE => return Some(Known::Unavailable),
-            DIVERT_LOOP => {
-                return Some(Known::Taken {
-                    stop: Stop::DivertLoop { node: r as NodeId },
-                    target: 0,
-                })
-            }
+            UNAVAILABLE => return Some((Known::Unavailable, 0)),
+            DIVERT_LOOP => Stop::DivertLoop { node: r as NodeId },
             CHOICE => Stop::Choice,
             OUTCOME => Stop::Outcome,
             _ => Stop::DeadEnd,
         };
-        let mask = self.prints[choice as usize].as_ref().map_or(0, |f| f.mask);
-        Some(Known::Taken {
-            stop,
-            target: (word & !mask) | r,
-        })
+        Some((Known::Taken(stop), r))
     }
 
-    /// Stores what taking `choice` from `word` (whose entry is at `at`) came to.
-    pub fn put(&mut self, choice: u32, at: usize, word: u64, known: Known) {
-        let c = choice as usize;
-        let mask = self.prints[c].as_ref().map_or(0, |fp| fp.mask);
-        let (kind, r) = match known {
-            Known::Unavailable => (UNAVAILABLE, 0),
-            Known::Taken { stop, target } => {
-                debug_assert!(
-                    matches!(stop, Stop::DivertLoop { .. }) || target & !mask == word & !mask,
-                    "choice {c} wrote outside its footprint"
-                );
-                match stop {
-                    Stop::Choice => (CHOICE, target & mask),
-                    Stop::Outcome => (OUTCOME, target & mask),
-                    Stop::DeadEnd => (DEAD_END, target & mask),
-                    Stop::DivertLoop { node } => (DIVERT_LOOP, u64::from(node)),
+    /// Turns `target`, a copy of the source state, into the target state, given the
+    /// footprint bits [`Memo::read`] returned for a choice taken (not to a divert
+    /// loop).
+    #[inline]
+    pub fn apply(&self, choice: u32, bits: u64, target: &mut [u64]) {
+        if let Some(fp) = &self.prints[choice as usize] {
+            fp.give(bits, target);
+        }
+    }
+
+    /// Stores what taking `choice` from `source` (whose entry is at `at`) came to:
+    /// for a taken choice, the stop and the `target` state.
+    pub fn put(&mut self, choice: u32, at: usize, source: &[u64], known: Known, target: &[u64]) {
+        let Some(fp) = &self.prints[choice as usize] else {
+            return;
+        };
+        let entry = match known {
+            Known::Unavailable => UNAVAILABLE << KIND_SHIFT,
+            Known::Taken(Stop::DivertLoop { node }) => {
+                (DIVERT_LOOP << KIND_SHIFT) | u64::from(node)
+            }
+            Known::Taken(stop) => {
+                if cfg!(debug_assertions) {
+                    let mut outside = source.to_vec();
+                    scatter(&fp.all, gather(&fp.all, target), &mut outside);
+                    assert_eq!(
+                        outside, target,
+                        "choice {choice} wrote outside its footprint"
+                    );
                 }
+                let kind = match stop {
+                    Stop::Choice => CHOICE,
+                    Stop::Outcome => OUTCOME,
+                    _ => DEAD_END,
+                };
+                (kind << KIND_SHIFT) | fp.take(target)
             }
         };
-        self.table[at] = (kind << KIND_SHIFT) | r;
+        self.table[at] = entry;
     }
 }
 
+/// Working space for finding footprints: which nodes a choice has reached, and the
+/// footprint's mask so far, one `u64` for each word of a packed state.
+struct Scratch {
+    reached: Vec<u32>,
+    mask: Vec<u64>,
+}
+
+/// Bits of a packed state: `(word, bits)` pairs.
+type Sparse = Vec<(u32, u64)>;
+
 /// The bits one node contributes to the footprint of a choice whose diverts reach it.
 struct NodeMask {
-    /// Read or written by the node's body, plus its own `seen` bit.
-    body: u64,
-    /// Read to decide whether play waits there: its choices' guards and once-only
-    /// marks.
-    stop: u64,
+    /// Read or written by the node's body, plus its own `seen` bit; read to decide
+    /// whether play waits there (its choices' guards and once-only marks).
+    bits: Sparse,
     /// Nodes the body diverts to, on any branch.
     diverts: Vec<NodeId>,
 }
@@ -214,14 +308,13 @@ struct NodeMask {
 impl NodeMask {
     fn new(node: &threshold_runtime::ir::Node, layout: &Layout) -> NodeMask {
         let mut m = NodeMask {
-            body: 0,
-            stop: 0,
+            bits: Vec::new(),
             diverts: Vec::new(),
         };
-        block_mask(&node.body, layout, &mut m.body, &mut m.diverts);
+        block_mask(&node.body, layout, &mut m.bits, &mut m.diverts);
         for c in &node.choices {
             if let Some(g) = &c.guard {
-                m.stop |= expr_mask(g, layout);
+                expr_mask(g, layout, &mut m.bits);
             }
         }
         m
@@ -233,21 +326,21 @@ fn choice_footprint(
     layout: &Layout,
     nodes: &[NodeMask],
     choice_base: &[u32],
-    reached: &mut [u32],
+    scratch: &mut Scratch,
     choice: &threshold_runtime::ir::Choice,
     id: u32,
 ) -> Option<Footprint> {
-    let mut mask = layout.node_mask();
+    let mut bits: Sparse = Vec::new();
     if let Some(g) = &choice.guard {
-        mask |= expr_mask(g, layout);
+        expr_mask(g, layout, &mut bits);
     }
-    mask |= layout.taken_mask(id);
+    bits.extend(layout.taken_bit(id));
     let mut diverts = Vec::new();
-    block_mask(&choice.body, layout, &mut mask, &mut diverts);
+    block_mask(&choice.body, layout, &mut bits, &mut diverts);
     // `reached[n] == id`: node `n` was reached from this choice.
     let mut count = 0;
     while let Some(n) = diverts.pop() {
-        if std::mem::replace(&mut reached[n as usize], id) == id {
+        if std::mem::replace(&mut scratch.reached[n as usize], id) == id {
             continue;
         }
         count += 1;
@@ -255,43 +348,57 @@ fn choice_footprint(
             return None;
         }
         let nm = &nodes[n as usize];
-        mask |= nm.body | nm.stop | layout.seen_mask(n);
+        bits.extend_from_slice(&nm.bits);
+        bits.extend(layout.seen_bit(n));
         for (i, c) in story.nodes[n as usize].choices.iter().enumerate() {
             if !c.sticky {
-                mask |= layout.taken_mask(choice_base[n as usize] + i as u32);
+                bits.extend(layout.taken_bit(choice_base[n as usize] + i as u32));
             }
         }
         diverts.extend_from_slice(&nm.diverts);
     }
-    let key = mask & !layout.node_mask();
-    let bits = key.count_ones();
-    if bits > MAX_KEY_BITS {
+    let mask = &mut scratch.mask;
+    for &(w, b) in &bits {
+        mask[w as usize] |= b;
+    }
+    let key = runs_of(mask);
+    for &(w, b) in &bits {
+        mask[w as usize] &= !b;
+    }
+    let key_bits: u32 = key.iter().map(|r| r.len).sum();
+    if key_bits > MAX_KEY_BITS {
         return None;
     }
-    let mut runs = Vec::new();
-    let mut rest = key;
-    while rest != 0 {
-        let shift = rest.trailing_zeros();
-        let len = (rest >> shift).trailing_ones();
-        let run = if len == 64 {
+    let mut all = key.clone();
+    all.extend(layout.node_run().map(|(word, shift, len)| Run {
+        word,
+        shift,
+        len,
+        mask: if len == 64 {
             u64::MAX
         } else {
             (1u64 << len) - 1
-        };
-        runs.push((shift, run));
-        rest &= !(run << shift);
-    }
-    Some(Footprint { mask, runs, bits })
+        },
+    }));
+    let word = (layout.words() == 1 && layout.bits() <= KIND_SHIFT as usize)
+        .then(|| all.iter().fold(0, |m, r| m | (r.mask << r.shift)));
+    Some(Footprint {
+        key,
+        all,
+        word,
+        bits: key_bits,
+    })
 }
 
-/// Adds the bits a block reads or writes to `mask`, and the nodes it diverts to.
-fn block_mask(block: &Block, layout: &Layout, mask: &mut u64, diverts: &mut Vec<NodeId>) {
+/// Adds the bits a block reads or writes, and the nodes it diverts to.
+fn block_mask(block: &Block, layout: &Layout, bits: &mut Sparse, diverts: &mut Vec<NodeId>) {
     for stmt in block {
         match stmt {
             Stmt::Line { .. } | Stmt::Note { .. } => {}
             Stmt::Effects { effects } => {
                 for e in effects {
-                    *mask |= layout.var_mask(e.var) | expr_mask(&e.value, layout);
+                    bits.extend(layout.var_bits(e.var));
+                    expr_mask(&e.value, layout, bits);
                 }
             }
             Stmt::Divert { target } => diverts.push(*target),
@@ -300,23 +407,22 @@ fn block_mask(block: &Block, layout: &Layout, mask: &mut u64, diverts: &mut Vec<
                 otherwise,
             } => {
                 for b in branches {
-                    *mask |= expr_mask(&b.cond, layout);
-                    block_mask(&b.body, layout, mask, diverts);
+                    expr_mask(&b.cond, layout, bits);
+                    block_mask(&b.body, layout, bits, diverts);
                 }
-                block_mask(otherwise, layout, mask, diverts);
+                block_mask(otherwise, layout, bits, diverts);
             }
         }
     }
 }
 
-fn expr_mask(e: &Expr, layout: &Layout) -> u64 {
-    let mut m = 0;
+/// Adds the bits an expression reads.
+fn expr_mask(e: &Expr, layout: &Layout, bits: &mut Sparse) {
     e.walk(&mut |x| match x {
-        Expr::Var(v) => m |= layout.var_mask(*v),
-        Expr::Seen(n) => m |= layout.seen_mask(*n),
+        Expr::Var(v) => bits.extend(layout.var_bits(*v)),
+        Expr::Seen(n) => bits.extend(layout.seen_bit(*n)),
         _ => {}
     });
-    m
 }
 
 #[cfg(test)]
@@ -355,73 +461,84 @@ outcome done good "Done"
 Done.
 "#;
 
+    /// The bits of `runs`, as one mask per word.
+    fn mask_of(runs: &[Run], words: usize) -> Vec<u64> {
+        let mut m = vec![0; words];
+        scatter(runs, u64::MAX, &mut m);
+        m
+    }
+
     #[test]
     fn footprints_cover_what_a_transition_reads_and_writes() {
         let story = test_story(STORY);
         let layout = Layout::new(&story);
-        let memo = Memo::new(&story, &layout).expect("one word a state");
+        assert_eq!(layout.words(), 1);
+        let memo = Memo::new(&story, &layout);
         let var = |name: &str| {
             let v = story.variables.iter().position(|v| v.name == name).unwrap();
-            layout.var_mask(v as u32)
+            layout.var_bits(v as u32).unwrap().1
         };
-        let mask = |choice: usize| memo.prints[choice].as_ref().unwrap().mask;
+        let key = |choice: usize| mask_of(&memo.prints[choice].as_ref().unwrap().key, 1)[0];
+        let all = |choice: usize| mask_of(&memo.prints[choice].as_ref().unwrap().all, 1)[0];
+        let (word, shift, len) = layout.node_run().unwrap();
+        assert_eq!(word, 0);
+        let node = ((1u64 << len) - 1) << shift;
         // Raise: writes `a`, reaches `t`, whose guards read `b` and whose once-only
         // choice's mark decides whether play waits there.
-        let go = layout.taken_mask(4);
-        assert_ne!(go, 0);
-        for bits in [var("a"), var("b"), go, layout.node_mask()] {
-            assert_eq!(mask(0) & bits, bits);
-        }
-        assert_eq!(mask(0) & (var("c") | var("d")), 0);
+        let go = layout.taken_bit(4).unwrap().1;
+        assert_eq!(key(0), var("a") | var("b") | go);
+        assert_eq!(all(0), key(0) | node);
         // Flag: reads `c`, reaches `u`, which writes `c` and diverts back to `s`,
         // whose guard reads `c`.
-        assert_eq!(mask(1) & var("c"), var("c"));
-        assert_eq!(mask(1) & (var("a") | var("b") | var("d") | go), 0);
+        assert_eq!(key(1), var("c"));
         // Leave: writes `d`; the outcome reads nothing.
-        assert_eq!(mask(2) & !layout.node_mask(), var("d"));
+        assert_eq!(key(2), var("d"));
     }
 
     #[test]
     fn a_stored_result_is_reused_for_states_that_share_the_footprint() {
         let story = test_story(STORY);
         let layout = Layout::new(&story);
-        let mut memo = Memo::new(&story, &layout).expect("one word a state");
+        let mut memo = Memo::new(&story, &layout);
         let mut runner = threshold_runtime::Runner::new(&story);
         let (mut s, _) = runner.start(&mut ());
         let pack = |s: &threshold_runtime::State| {
             let mut w = [0u64];
             layout.pack(s, &mut w);
-            w[0]
+            w
         };
         // Two states at `s` that differ only in `d`, which Raise never touches.
         s.vars[3] = 0;
         let first = pack(&s);
         s.vars[3] = 1;
         let second = pack(&s);
-        let at = memo.locate(0, first).unwrap();
-        assert_eq!(memo.locate(0, second), Some(at));
-        assert_eq!(memo.read(0, at, first), None);
+        let at = memo.locate(0, &first).unwrap();
+        assert_eq!(memo.locate(0, &second), Some(at));
+        assert_eq!(memo.read(at), None);
         let mut next = s.clone();
         next.vars[3] = 0;
         let stop = runner.choose(&mut next, 0, &mut ());
-        memo.put(
-            0,
-            at,
-            first,
-            Known::Taken {
-                stop,
-                target: pack(&next),
-            },
-        );
+        memo.put(0, at, &first, Known::Taken(stop), &pack(&next));
         // Reused for the second state: its `d` carries over, the rest is Raise's.
         let mut expected = s.clone();
         runner.choose(&mut expected, 0, &mut ());
-        assert_eq!(
-            memo.read(0, at, second),
-            Some(Known::Taken {
-                stop,
-                target: pack(&expected)
-            })
-        );
+        let (known, bits) = memo.read(at).unwrap();
+        assert_eq!(known, Known::Taken(stop));
+        let mut target = second;
+        memo.apply(0, bits, &mut target);
+        assert_eq!(target, pack(&expected));
+    }
+
+    #[test]
+    fn gather_and_scatter_cross_words() {
+        let runs = runs_of(&[0b1100, 0, u64::MAX << 60 | 1]);
+        assert_eq!(runs.len(), 3);
+        let words = [0b0100, 7, 0xA000_0000_0000_0001];
+        let k = gather(&runs, &words);
+        // Bits 2..3 of word 0 (01), bit 0 of word 2 (1), bits 60..63 of word 2 (1010).
+        assert_eq!(k, (0b1010 << 3) | (1 << 2) | 0b01);
+        let mut back = [0, 7, 0];
+        scatter(&runs, k, &mut back);
+        assert_eq!(back, [0b0100, 7, 0xA000_0000_0000_0001]);
     }
 }
