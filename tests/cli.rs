@@ -240,33 +240,37 @@ fn rendered_soundness_diagnostics() {
 
 const MANY: &str = "tests/fixtures/tools/many-states.scene";
 
-#[test]
-fn the_state_limit_stops_exploration_and_claims_nothing() {
-    let o = threshold(&["check", "--format", "json", "--max-states", "1000", MANY]);
+/// Checks `MANY` with `flags`, expecting one `state-limit` error and nothing else;
+/// returns its message and the states explored.
+fn state_limit(flags: &[&str]) -> (String, Value) {
+    let mut args = vec!["check", "--format", "json"];
+    args.extend_from_slice(flags);
+    args.push(MANY);
+    let o = threshold(&args);
     assert_eq!(o.status.code(), Some(1));
     let story = &json(&o)["stories"][0];
     let diags = story["diagnostics"].as_array().unwrap();
     assert_eq!(diags.len(), 1, "{diags:?}");
     assert_eq!(diags[0]["code"], "state-limit");
     assert_eq!(diags[0]["line"], 6);
-    let message = diags[0]["message"].as_str().unwrap();
+    let message = diags[0]["message"].as_str().unwrap().to_string();
+    (message, story["stats"]["states"].clone())
+}
+
+#[test]
+fn the_state_limit_stops_exploration_and_claims_nothing() {
+    let (message, states) = state_limit(&["--max-states", "1000"]);
     assert!(message.contains("more than 1000 states"), "{message}");
-    assert_eq!(story["stats"]["states"], 1000);
+    assert_eq!(states, 1000);
 }
 
 #[test]
 fn the_memory_budget_stops_exploration_too() {
     // 1 MiB affords 1 MiB / (8 + 40) bytes = 21,845 states of one word.
-    let o = threshold(&["check", "--format", "json", "--max-memory", "1", MANY]);
-    assert_eq!(o.status.code(), Some(1));
-    let story = &json(&o)["stories"][0];
-    let diags = story["diagnostics"].as_array().unwrap();
-    assert_eq!(diags.len(), 1, "{diags:?}");
-    assert_eq!(diags[0]["code"], "state-limit");
-    let message = diags[0]["message"].as_str().unwrap();
+    let (message, states) = state_limit(&["--max-memory", "1"]);
     assert!(message.contains("after 21845 states"), "{message}");
     assert!(message.contains("memory budget of 1 MiB"), "{message}");
-    assert_eq!(story["stats"]["states"], 21845);
+    assert_eq!(states, 21845);
     let o = threshold(&["check", "--max-memory", "1", MANY]);
     assert!(stdout(&o).contains("`--max-memory`"), "{}", stdout(&o));
     // With room enough, the same story is proved: 2^16 ways to stand at the door,

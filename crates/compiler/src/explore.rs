@@ -513,14 +513,35 @@ impl Index {
     }
 }
 
-/// The first free slot of the probe sequence of `h`.
-fn free_slot<T: Copy + PartialEq>(slots: &[T], h: u64, empty: T) -> usize {
+/// Linear probing from the slot of `h`: the first slot that `hit` turns into a state
+/// number, or else the first empty slot.
+#[inline]
+fn probe<T: Copy + PartialEq>(
+    slots: &[T],
+    h: u64,
+    empty: T,
+    mut hit: impl FnMut(T) -> Option<u32>,
+) -> Result<u32, usize> {
     let mask = slots.len() - 1;
     let mut i = h as usize & mask;
-    while slots[i] != empty {
+    loop {
+        let slot = slots[i];
+        if slot == empty {
+            return Err(i);
+        }
+        if let Some(id) = hit(slot) {
+            return Ok(id);
+        }
         i = (i + 1) & mask;
     }
-    i
+}
+
+/// The first free slot of the probe sequence of `h`.
+fn free_slot<T: Copy + PartialEq>(slots: &[T], h: u64, empty: T) -> usize {
+    match probe(slots, h, empty, |_| None) {
+        Err(free) => free,
+        Ok(_) => unreachable!("a probe that accepts no slot ends at an empty one"),
+    }
 }
 
 fn slot_count(room: usize) -> usize {
@@ -555,18 +576,9 @@ impl KeyIndex {
 
     #[inline]
     fn find(&self, h: u64, key: u64) -> Result<u32, usize> {
-        let mask = self.slots.len() - 1;
-        let mut i = h as usize & mask;
-        loop {
-            let slot = self.slots[i];
-            if slot == KEY_EMPTY {
-                return Err(i);
-            }
-            if slot & self.key_mask == key {
-                return Ok((slot >> self.key_bits) as u32);
-            }
-            i = (i + 1) & mask;
-        }
+        probe(&self.slots, h, KEY_EMPTY, |slot| {
+            (slot & self.key_mask == key).then_some((slot >> self.key_bits) as u32)
+        })
     }
 
     fn touch(&self, hashes: impl Iterator<Item = u64>) {
@@ -620,21 +632,11 @@ impl IdIndex {
     fn find(&self, h: u64, key: &[u64], packed: &[u64]) -> Result<u32, usize> {
         let w = key.len();
         let tag = self.tag(h);
-        let mask = self.slots.len() - 1;
-        let mut i = h as usize & mask;
-        loop {
-            let slot = self.slots[i];
-            if slot == EMPTY {
-                return Err(i);
-            }
-            if slot & !self.id_mask == tag {
-                let id = (slot & self.id_mask) as usize;
-                if same_words(&packed[id * w..(id + 1) * w], key) {
-                    return Ok(id as u32);
-                }
-            }
-            i = (i + 1) & mask;
-        }
+        probe(&self.slots, h, EMPTY, |slot| {
+            let id = (slot & self.id_mask) as usize;
+            (slot & !self.id_mask == tag && same_words(&packed[id * w..(id + 1) * w], key))
+                .then_some(id as u32)
+        })
     }
 
     fn touch(&self, hashes: impl Iterator<Item = u64>, packed: &[u64], w: usize) {
