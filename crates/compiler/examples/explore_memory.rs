@@ -49,11 +49,12 @@ fn main() {
     let elapsed = t.elapsed().as_secs_f64();
     let hwm = status_kb("VmHWM:").unwrap_or(0);
     let states = s.graph.state_count.max(1);
-    let (state_count, limited, edges, words, heap) = (
+    let (state_count, limited, edges, words, bits, heap) = (
         s.graph.state_count,
         s.graph.limited,
         s.graph.edge_count(),
         s.graph.layout.words(),
+        s.graph.layout.bits(),
         s.graph.heap_bytes(),
     );
     drop(s);
@@ -69,7 +70,7 @@ fn main() {
     println!("story:            {which}");
     println!("states:           {state_count}{limit}");
     println!("edges:            {edges}");
-    println!("words per state:  {words}");
+    println!("words per state:  {words} ({} bits)", bits);
     println!("time:             {elapsed:.3} s (soundness phase)");
     println!("states/s:         {:.0}", states as f64 / elapsed);
     println!(

@@ -283,7 +283,7 @@ impl Layout {
     }
 
     /// Bits in use.
-    pub(crate) fn bits(&self) -> usize {
+    pub fn bits(&self) -> usize {
         self.bits
     }
 
