@@ -1,0 +1,36 @@
+//! Runs only the breadth-first search of a benchmark story, several times: for
+//! profiling the search on its own.
+//!
+//! ```text
+//! cargo run --release -p threshold-compiler --example search_only -- [four_vars|once_only] [RUNS]
+//! ```
+
+use std::time::Instant;
+
+use threshold_compiler::{lower, Graph, Source, DEFAULT_MAX_STATES};
+use threshold_testgen::{generate, Params};
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let which = args.first().map_or("four_vars", String::as_str);
+    let runs: usize = args.get(1).map_or(3, |a| a.parse().expect("a number"));
+    let (_, p) = Params::explore_bench()
+        .into_iter()
+        .find(|(n, _)| *n == which)
+        .expect("four_vars or once_only");
+    let lowered = lower(&[Source {
+        name: which.to_string(),
+        text: generate(&p),
+    }]);
+    let story = lowered.story.as_ref().expect("the story compiles");
+    for _ in 0..runs {
+        let t = Instant::now();
+        let g = Graph::explore(story, DEFAULT_MAX_STATES);
+        let s = t.elapsed().as_secs_f64();
+        println!(
+            "{} states in {s:.3} s = {:.0} states/s",
+            g.state_count,
+            g.state_count as f64 / s
+        );
+    }
+}
