@@ -8,10 +8,10 @@ use std::path::PathBuf;
 use serde_json::{json, Map, Value};
 use threshold_compiler::analyze::{self, describe_range, Analysis, Figure};
 use threshold_compiler::graph_export::shorten;
-use threshold_compiler::{LineIndex, Lowered, Source, DEFAULT_MAX_STATES};
+use threshold_compiler::{LineIndex, Lowered, Source};
 use threshold_runtime::ir::Story;
 
-use super::Format;
+use super::{Format, SearchLimits};
 use crate::load::compiled_story;
 
 #[derive(Debug, clap::Args)]
@@ -22,9 +22,9 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
-    /// Stop exploring after this many states (the analysis then fails).
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_STATES)]
-    pub max_states: usize,
+    /// How far the search may go (when it stops early, the analysis fails).
+    #[command(flatten)]
+    pub limits: SearchLimits,
 }
 
 pub fn run(args: &Args) -> u8 {
@@ -33,7 +33,7 @@ pub fn run(args: &Args) -> u8 {
         Err(code) => return code,
     };
     let (sources, lowered, story) = (&compiled.sources, &compiled.lowered, compiled.story());
-    let analysis = match analyze::analyze(story, args.max_states) {
+    let analysis = match analyze::analyze(story, args.limits.limits()) {
         Ok(a) => a,
         Err(e) => {
             eprintln!("error: {e}");

@@ -5,9 +5,9 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use serde::Serialize;
-use threshold_compiler::{CheckOptions, DEFAULT_MAX_MEMORY_MIB, DEFAULT_MAX_STATES};
+use threshold_compiler::CheckOptions;
 
-use super::Format;
+use super::{Format, SearchLimits};
 use crate::load::load_story;
 use crate::report::{self, JsonDiagnostic, Style};
 
@@ -22,14 +22,9 @@ pub struct Args {
     /// Fail on warnings as on errors.
     #[arg(long)]
     pub deny_warnings: bool,
-    /// Stop exploring after this many states (reported as `state-limit`).
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_STATES)]
-    pub max_states: usize,
-    /// Stop exploring before the states would take more than this many MiB (also
-    /// reported as `state-limit`).
-    #[arg(long, value_name = "MIB", default_value_t = DEFAULT_MAX_MEMORY_MIB as u64,
-          value_parser = clap::value_parser!(u64).range(1..))]
-    pub max_memory: u64,
+    /// How far the search may go (reported as `state-limit` when it stops early).
+    #[command(flatten)]
+    pub limits: SearchLimits,
     /// Also report the teaching lints: choices without feedback, outcomes without debrief.
     #[arg(long)]
     pub teaching: bool,
@@ -61,8 +56,8 @@ struct JsonReport {
 
 pub fn run(args: &Args) -> u8 {
     let options = CheckOptions {
-        max_states: args.max_states,
-        max_memory: usize::try_from(args.max_memory).unwrap_or(usize::MAX),
+        max_states: args.limits.max_states,
+        max_memory: args.limits.limits().max_memory,
         teaching: args.teaching,
     };
     let style = Style::for_stdout();

@@ -5,8 +5,9 @@ use std::path::PathBuf;
 
 use clap::ValueEnum;
 use threshold_compiler::graph_export::StoryMap;
-use threshold_compiler::{Graph, DEFAULT_MAX_STATES};
+use threshold_compiler::Graph;
 
+use super::SearchLimits;
 use crate::load::compiled_story;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -25,9 +26,9 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Dot)]
     pub format: Format,
-    /// Stop exploring after this many states (then nothing is marked unreachable).
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_STATES)]
-    pub max_states: usize,
+    /// How far the search may go (when it stops early, nothing is marked unreachable).
+    #[command(flatten)]
+    pub limits: SearchLimits,
 }
 
 pub fn run(args: &Args) -> u8 {
@@ -36,7 +37,7 @@ pub fn run(args: &Args) -> u8 {
         Err(code) => return code,
     };
     let story = compiled.story();
-    let graph = Graph::explore(story, args.max_states);
+    let graph = Graph::explore_within(story, args.limits.limits());
     if let Some(stopped) = graph.stopped {
         eprintln!("warning: {stopped}; the map marks nothing as unreachable");
     }

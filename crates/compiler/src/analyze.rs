@@ -33,7 +33,7 @@ use num_traits::{ToPrimitive, Zero};
 use threshold_runtime::ir::{Rating, Story, VarType};
 use threshold_runtime::Runner;
 
-use crate::explore::{Graph, Kind, Stopped};
+use crate::explore::{Graph, Kind, Limits, Stopped};
 
 /// The largest story (in states) also solved in exact rational arithmetic.
 pub const EXACT_MAX_STATES: usize = 5_000;
@@ -196,9 +196,10 @@ impl std::fmt::Display for AnalyzeError {
                 f,
                 "{stopped}, so it cannot be analysed; raise the limit with `--max-states`"
             ),
-            AnalyzeError::StateLimit(stopped) => {
-                write!(f, "{stopped}, so the story cannot be analysed")
-            }
+            AnalyzeError::StateLimit(stopped) => write!(
+                f,
+                "{stopped}, so the story cannot be analysed; raise the budget with `--max-memory`"
+            ),
         }
     }
 }
@@ -206,8 +207,8 @@ impl std::fmt::Display for AnalyzeError {
 impl std::error::Error for AnalyzeError {}
 
 /// Explores the story and analyses it.
-pub fn analyze(story: &Story, max_states: usize) -> Result<Analysis, AnalyzeError> {
-    let graph = Graph::explore(story, max_states);
+pub fn analyze(story: &Story, limits: Limits) -> Result<Analysis, AnalyzeError> {
+    let graph = Graph::explore_within(story, limits);
     if let Some(stopped) = graph.stopped {
         return Err(AnalyzeError::StateLimit(stopped));
     }

@@ -8,7 +8,7 @@ fn story(text: &str) -> Story {
 
 fn analysis(text: &str) -> (Story, Analysis) {
     let s = story(text);
-    let a = analyze(&s, 1_000_000).expect("within the limit");
+    let a = analyze(&s, Limits::states(1_000_000)).expect("within the limit");
     (s, a)
 }
 
@@ -288,7 +288,10 @@ fn getting_stuck_is_an_end_of_its_own() {
 fn the_two_arithmetics_agree() {
     for text in [SIXTHS, TRY_AGAIN] {
         let s = story(text);
-        let (e, f) = (analyze(&s, 1_000_000).unwrap(), float_analysis(&s));
+        let (e, f) = (
+            analyze(&s, Limits::states(1_000_000)).unwrap(),
+            float_analysis(&s),
+        );
         for (x, y) in e.outcomes.iter().zip(&f.outcomes) {
             assert!(close(x.probability.value, y.probability.value, 1e-12));
         }
@@ -304,7 +307,7 @@ fn the_two_arithmetics_agree() {
 fn the_state_limit_is_an_error() {
     let s = story(TRY_AGAIN);
     assert_eq!(
-        analyze(&s, 2).unwrap_err(),
+        analyze(&s, Limits::states(2)).unwrap_err(),
         AnalyzeError::StateLimit(crate::Stopped::States(2))
     );
 }
