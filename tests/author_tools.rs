@@ -11,6 +11,7 @@ use common::{json, stderr, stdout, threshold};
 const SIXTHS: &str = "tests/fixtures/tools/sixths.scene";
 const GIFT: &str = "tests/fixtures/tools/gift.scene";
 const TRY_AGAIN: &str = "tests/fixtures/tools/try-again.scene";
+const MANY: &str = "tests/fixtures/tools/many-states.scene";
 
 fn outcome<'a>(doc: &'a Value, id: &str) -> &'a Value {
     doc["outcomes"]
@@ -160,6 +161,13 @@ fn analyze_exit_codes() {
     let o = threshold(&["analyze", "--max-states", "3", TRY_AGAIN]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("more than 3 states"), "{}", stderr(&o));
+    let o = threshold(&["analyze", "--max-memory", "1", MANY]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("memory budget of 1 MiB") && stderr(&o).contains("`--max-memory`"),
+        "{}",
+        stderr(&o)
+    );
     let o = threshold(&["analyze", "tests/fixtures/tools/malformed/bad.test"]);
     assert_eq!(
         o.status.code(),
@@ -345,4 +353,16 @@ fn teaching_lints_find_choices_without_feedback_and_outcomes_without_debrief() {
     // A story with feedback under every choice and a debrief in every outcome.
     let o = threshold(&["check", "--teaching", "--deny-warnings", SIXTHS]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+}
+
+#[test]
+fn graph_past_the_memory_budget_warns_and_marks_nothing() {
+    let o = threshold(&["graph", "--max-memory", "1", MANY]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("memory budget of 1 MiB; the map marks nothing as unreachable"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stdout(&o).starts_with("digraph"), "{}", stdout(&o));
 }
