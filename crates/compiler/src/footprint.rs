@@ -129,7 +129,7 @@ pub(crate) enum Known {
 }
 
 /// What a table entry holds, in its top three bits; the bits below hold the target's
-/// footprint bits (gathered), or a divert loop's node.
+/// footprint bits (as [`Footprint::take`] gives them), or a divert loop's node.
 const KIND_SHIFT: u32 = 61;
 const UNKNOWN: u64 = 0;
 const UNAVAILABLE: u64 = 1;
@@ -268,7 +268,7 @@ impl Memo {
             Known::Taken(stop) => {
                 if cfg!(debug_assertions) {
                     let mut outside = source.to_vec();
-                    scatter(&fp.all, gather(&fp.all, target), &mut outside);
+                    fp.give(fp.take(target), &mut outside);
                     assert_eq!(
                         outside, target,
                         "choice {choice} wrote outside its footprint"
@@ -298,8 +298,8 @@ type Sparse = Vec<(u32, u64)>;
 
 /// The bits one node contributes to the footprint of a choice whose diverts reach it.
 struct NodeMask {
-    /// Read or written by the node's body, plus its own `seen` bit; read to decide
-    /// whether play waits there (its choices' guards and once-only marks).
+    /// Read or written by the node's body, and read by its choices' guards (which
+    /// decide, with the once-only marks, whether play waits there).
     bits: Sparse,
     /// Nodes the body diverts to, on any branch.
     diverts: Vec<NodeId>,
