@@ -159,7 +159,7 @@ fn summary_line(
     );
     let proof = match &checked.graph {
         None => "soundness not checked until the errors are fixed".to_string(),
-        Some(g) if g.limited => "state limit reached, nothing claimed".to_string(),
+        Some(g) if g.limited() => "state limit reached, nothing claimed".to_string(),
         Some(_) if errors == 0 => format!(
             "{}, every one can reach an outcome",
             plural(s.states, "reachable state")

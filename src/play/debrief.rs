@@ -161,7 +161,7 @@ fn scene_name(story: &Story, node: u32) -> String {
 /// Walks the path through the explored graph and compares each choice with the others.
 fn doors(story: &Story, session: &Session<'_>) -> Doors {
     let graph = Graph::explore(story, DEFAULT_MAX_STATES);
-    if graph.limited || graph.is_empty() {
+    if graph.limited() || graph.is_empty() {
         return Doors::TooMany;
     }
     let reach = Reach::compute(story, &graph);

@@ -51,7 +51,7 @@ fn main() {
     let states = s.graph.state_count.max(1);
     let (state_count, limited, edges, words, bits, heap) = (
         s.graph.state_count,
-        s.graph.limited,
+        s.graph.limited(),
         s.graph.edge_count(),
         s.graph.layout.words(),
         s.graph.layout.bits(),

@@ -676,7 +676,7 @@ pub fn analyze_graph(story: &Story, g: &Graph) -> Analysis {
 
 /// [`analyze_graph`], in floating point only unless `allow_exact`.
 fn analyze_graph_with(story: &Story, g: &Graph, allow_exact: bool) -> Analysis {
-    assert!(!g.limited, "the analysis needs the whole state graph");
+    assert!(!g.limited(), "the analysis needs the whole state graph");
     let (chain, outcome_nodes) = Chain::new(story, g);
     let o = outcome_nodes.len();
     let classes = o + 3;

@@ -363,9 +363,7 @@ pub struct Graph {
     pub entered: Vec<u64>,
     /// Choices (story-wide ids) offered in some state.
     pub offered: Vec<u64>,
-    /// True when exploration stopped at the state limit or the memory budget.
-    pub limited: bool,
-    /// Why, when `limited`.
+    /// Why exploration stopped before it had seen every reachable state, if it did.
     pub stopped: Option<Stopped>,
     /// States where play waits or ends (divert-loop markers excluded).
     pub state_count: usize,
@@ -731,6 +729,8 @@ struct Search {
     loops: Vec<u32>,
     key: Vec<u64>,
     max_states: usize,
+    /// What the search reports when it reaches `max_states`.
+    stopped: Stopped,
 }
 
 impl Graph {
@@ -776,7 +776,6 @@ impl Graph {
             wide_choices: Vec::new(),
             entered: vec![0; story.nodes.len().div_ceil(64)],
             offered: vec![0; (runner.choice_count() as usize).div_ceil(64)],
-            limited: false,
             stopped: None,
             state_count: 0,
             layout,
@@ -791,6 +790,7 @@ impl Graph {
             loops: vec![NONE; story.nodes.len()],
             key: vec![0u64; w],
             max_states,
+            stopped,
         };
 
         let (first, stop) = runner.start(&mut Entered(&mut g.entered));
@@ -811,7 +811,7 @@ impl Graph {
         let mut batch: Vec<Step> = Vec::new();
         let mut keys: Vec<u64> = Vec::new();
         let mut head = 0usize;
-        while head < g.kinds.len() && !g.limited {
+        while head < g.kinds.len() && !g.limited() {
             let end = g.kinds.len().min(head + BATCH);
             batch.clear();
             keys.clear();
@@ -922,7 +922,7 @@ impl Graph {
                         step.choice,
                         &mut search,
                     );
-                    if g.limited {
+                    if g.limited() {
                         break;
                     }
                     let i = step.choice;
@@ -934,16 +934,13 @@ impl Graph {
                     }
                     g.edges.push(t);
                 }
-                if g.limited {
+                if g.limited() {
                     break;
                 }
             }
             head = end;
         }
         drop(search);
-        if g.limited {
-            g.stopped = Some(stopped);
-        }
         while g.edge_start.len() <= g.kinds.len() {
             g.edge_start.push(g.edges.len() as u32);
         }
@@ -973,7 +970,7 @@ impl Graph {
         let id = self.intern_packed(&key, h, stop, parent, choice, search);
         search.key = key;
         debug_assert!(
-            self.limited
+            self.limited()
                 || self.kinds[id as usize] != Kind::Outcome
                 || matches!(story.nodes[s.node as usize].kind, NodeKind::Outcome { .. })
         );
@@ -1013,7 +1010,7 @@ impl Graph {
             Err(slot) => slot,
         };
         if self.state_count >= search.max_states {
-            self.limited = true;
+            self.stopped = Some(search.stopped);
             return NONE;
         }
         if search.index.full() {
@@ -1056,6 +1053,11 @@ impl Graph {
             + cap(&self.wide_choices)
             + cap(&self.entered)
             + cap(&self.offered)
+    }
+
+    /// Whether exploration stopped at the state limit or the memory budget.
+    pub fn limited(&self) -> bool {
+        self.stopped.is_some()
     }
 
     /// How many entries the graph holds (states and divert-loop markers).
@@ -1371,8 +1373,13 @@ mod tests {
                 assert_eq!(best.entered, plain.entered, "{name}");
                 assert_eq!(best.offered, plain.offered, "{name}");
                 assert_eq!(best.layout.words(), 1, "{name}: one word a state");
-                assert_eq!(best.limited, scenes == 30, "{name}: {} states", best.len());
-                assert_eq!(best.limited, ids.limited, "{name}");
+                assert_eq!(
+                    best.limited(),
+                    scenes == 30,
+                    "{name}: {} states",
+                    best.len()
+                );
+                assert_eq!(best.limited(), ids.limited(), "{name}");
                 assert_eq!(best.state_count, ids.state_count, "{name}");
                 assert!(
                     record(&best) == record(&ids),
@@ -1401,7 +1408,7 @@ mod tests {
         assert!(record(&g) == record(&plain), "the memo changes nothing");
         // a for v0 = 0..=3, b for v0 = 1..=3, and the outcome reached from each a.
         assert_eq!(g.state_count, 4 + 3 + 4, "{:?}", g.kinds);
-        assert!(!g.limited);
+        assert!(!g.limited());
     }
 
     /// Whether every waiting state reaches an outcome, from the components: the
@@ -1448,7 +1455,7 @@ mod tests {
             }]);
             let Some(story) = lowered.story else { continue };
             let g = Graph::explore(&story, 50_000);
-            if g.limited {
+            if g.limited() {
                 continue;
             }
             let truth = reach_by_components(&g);

@@ -165,7 +165,7 @@ pub struct StoryMap {
 impl StoryMap {
     /// Builds the map; `graph`, the explored states, marks what no play reaches.
     pub fn new(story: &Story, graph: Option<&Graph>) -> StoryMap {
-        let known = graph.filter(|g| !g.limited);
+        let known = graph.filter(|g| !g.limited());
         let runner = threshold_runtime::Runner::new(story);
         let nodes = story
             .nodes

@@ -62,7 +62,7 @@ fn compare(name: &str, text: &str, seed: u64) -> Result<(), TestCaseError> {
         errors.is_empty(),
         "{name}: generated story has static errors {errors:?}\n{text}"
     );
-    let limited = checked.graph.as_ref().is_some_and(|g| g.limited);
+    let limited = checked.graph.as_ref().is_some_and(|g| g.limited());
     if limited {
         prop_assert!(checked
             .diagnostics
@@ -105,7 +105,7 @@ proptest! {
         p.once_only = 15;
         let text = generate(&p);
         let checked = check_text("sound", &text, LIMIT);
-        if !checked.graph.as_ref().is_some_and(|g| g.limited) {
+        if !checked.graph.as_ref().is_some_and(|g| g.limited()) {
             prop_assert!(passes(&checked), "a sound story fails the check: {:?}\n{text}", checked.diagnostics);
         }
         compare(&format!("sound-{seed}"), &text, seed)?;
@@ -120,7 +120,7 @@ fn wild_stories_cover_every_verdict() {
     for seed in 0..300u64 {
         let checked = check_text("wild", &generate(&Params::wild(seed)), LIMIT);
         assert!(static_errors(&checked).is_empty(), "seed {seed}");
-        if checked.graph.as_ref().is_some_and(|g| g.limited) {
+        if checked.graph.as_ref().is_some_and(|g| g.limited()) {
             limited += 1;
         } else if passes(&checked) {
             pass += 1;

@@ -577,7 +577,7 @@ pub fn assert_agrees(name: &str, checked: &Checked, model: &Model) {
     let story = checked.lowered.story.as_ref().expect("the story compiles");
     assert!(model.complete, "{name}: the model is incomplete");
     assert!(
-        !checked.graph.as_ref().is_some_and(|g| g.limited),
+        !checked.graph.as_ref().is_some_and(|g| g.limited()),
         "{name}: the checker stopped at its state limit"
     );
     assert_eq!(
