@@ -5,7 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use threshold_compiler::{check, CheckOptions, Source};
+use threshold_compiler::{check, CheckOptions, Limits, Source};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
@@ -15,11 +15,9 @@ fuzz_target!(|data: &[u8]| {
         name: "fuzz.scene".to_string(),
         text: text.to_string(),
     }];
-    let options = {
-        let mut options = CheckOptions::default();
-        options.max_states = 10_000;
-        options.teaching = true;
-        options
+    let options = CheckOptions {
+        limits: Limits::states(10_000),
+        teaching: true,
     };
     let checked = check(&sources, options);
     for d in &checked.diagnostics {

@@ -56,8 +56,7 @@ struct JsonReport {
 
 pub fn run(args: &Args) -> u8 {
     let options = CheckOptions {
-        max_states: args.limits.max_states,
-        max_memory: args.limits.limits().max_memory,
+        limits: args.limits.limits(),
         teaching: args.teaching,
     };
     let style = Style::for_stdout();

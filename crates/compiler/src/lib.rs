@@ -15,23 +15,12 @@ pub use explore::{Graph, Limits, Stopped, DEFAULT_MAX_MEMORY_MIB, DEFAULT_MAX_ST
 pub use lower::{lower, Lowered, Source, SourceMap};
 
 /// How to check a story.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct CheckOptions {
-    pub max_states: usize,
-    /// The search's memory budget, in MiB.
-    pub max_memory: usize,
+    /// How far the soundness phase's search may go.
+    pub limits: Limits,
     /// Also report the teaching lints (`missing-feedback`, `missing-debrief`).
     pub teaching: bool,
-}
-
-impl Default for CheckOptions {
-    fn default() -> Self {
-        CheckOptions {
-            max_states: DEFAULT_MAX_STATES,
-            max_memory: DEFAULT_MAX_MEMORY_MIB,
-            teaching: false,
-        }
-    }
 }
 
 /// Counts for a checked story.
@@ -69,11 +58,7 @@ pub fn check(sources: &[Source], options: CheckOptions) -> Checked {
         if options.teaching {
             diagnostics.extend(teaching_lints(story, &lowered));
         }
-        let limits = Limits {
-            max_states: options.max_states,
-            max_memory: options.max_memory,
-        };
-        let s = soundness::check(story, &lowered.map, &lowered.used_vars, limits);
+        let s = soundness::check(story, &lowered.map, &lowered.used_vars, options.limits);
         stats.states = s.graph.state_count;
         stats.edges = s.graph.edge_count();
         diagnostics.extend(s.diagnostics);

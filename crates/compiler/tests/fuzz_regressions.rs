@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use threshold_compiler::{check, CheckOptions, Checked, Code, Source};
+use threshold_compiler::{check, CheckOptions, Checked, Code, Limits, Source};
 
 fn run(text: &str) -> Checked {
     let sources = [Source {
@@ -14,9 +14,8 @@ fn run(text: &str) -> Checked {
     check(
         &sources,
         CheckOptions {
-            max_states: 10_000,
+            limits: Limits::states(10_000),
             teaching: true,
-            ..CheckOptions::default()
         },
     )
 }

@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
-use threshold_compiler::{check, CheckOptions, Checked, Code, Source};
+use threshold_compiler::{check, CheckOptions, Checked, Code, Limits, Source};
 use threshold_runtime::ir::{NodeId, Story};
 use threshold_runtime::{Runner, State, Stop};
 
@@ -23,7 +23,7 @@ pub fn check_text(name: &str, text: &str, max_states: usize) -> Checked {
     check(
         &sources(name, text),
         CheckOptions {
-            max_states,
+            limits: Limits::states(max_states),
             ..CheckOptions::default()
         },
     )
