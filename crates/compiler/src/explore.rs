@@ -11,7 +11,7 @@
 use threshold_runtime::ir::{NodeKind, Story, VarType};
 use threshold_runtime::{get_bit, set_bit, Runner, Sink, State, Stop};
 
-use crate::footprint::{Known, Memo};
+use crate::footprint::{Known, Memo, WordPrint};
 
 /// The default for `--max-states`.
 pub const DEFAULT_MAX_STATES: usize = 10_000_000;
@@ -414,7 +414,8 @@ impl Index {
     /// An index with room for `room` states, whose numbers stay below `max_entries`,
     /// for states of `layout`.
     fn new(room: usize, max_entries: usize, layout: &Layout, form: IndexForm) -> Self {
-        let id_bits = bits_for(max_entries as u128 + 1) as usize;
+        // Slots of the first form hold a number plus one, up to `max_entries + 1`.
+        let id_bits = bits_for(max_entries as u128 + 2) as usize;
         if form != IndexForm::Ids && layout.words == 1 && layout.bits + id_bits < 64 {
             Index::Keys(KeyIndex::new(room, layout.bits as u32))
         } else {
@@ -467,33 +468,12 @@ impl Index {
         }
     }
 
-    /// Doubles the slots and puts every state of `packed` (but the divert-loop
-    /// markers) back in. The old slots are freed first, so the two are never held at
-    /// once.
+    /// Doubles the slots. The first form reads its keys back from the old slots; the
+    /// second frees its old slots first (so the two are never held at once) and puts
+    /// every state of `packed` (but the divert-loop markers) back in.
     fn grow(&mut self, packed: &[u64], w: usize, kinds: &[Kind]) {
         match self {
-            Index::Keys(x) => {
-                let size = x.slots.len() * 2;
-                x.slots = Vec::new();
-                x.slots = vec![KEY_EMPTY; size];
-                x.len = 0;
-                // A chunk at a time: the first slot of each key is read before any
-                // is written, so the cache misses overlap.
-                let mut hashes = [0u64; 64];
-                for (c, chunk) in kinds.chunks(hashes.len()).enumerate() {
-                    let base = c * hashes.len();
-                    for (j, h) in hashes.iter_mut().enumerate().take(chunk.len()) {
-                        *h = hash_words(&[packed[base + j]]);
-                    }
-                    x.touch(hashes[..chunk.len()].iter().copied());
-                    for (j, kind) in chunk.iter().enumerate() {
-                        if *kind != Kind::DivertLoop {
-                            let slot = free_slot(&x.slots, hashes[j], KEY_EMPTY);
-                            x.put(slot, packed[base + j], (base + j) as u32);
-                        }
-                    }
-                }
-            }
+            Index::Keys(x) => x.grow(),
             Index::Ids(x) => {
                 let size = x.slots.len() * 2;
                 x.slots = Vec::new();
@@ -546,11 +526,13 @@ fn slot_count(room: usize) -> usize {
     (room * 8 / 7 + 1).next_power_of_two().max(16)
 }
 
-const KEY_EMPTY: u64 = u64::MAX;
+/// An empty slot of a [`KeyIndex`]: zero, so that a new table is memory the system
+/// hands out zeroed, written only where states go.
+const KEY_EMPTY: u64 = 0;
 
 /// Open addressing with linear probing over one `u64` a slot, which holds a packed
-/// state of one word in its low `key_bits` bits and the state's number above them.
-/// The top bit is always clear, so no slot in use looks empty.
+/// state of one word in its low `key_bits` bits and the state's number plus one above
+/// them, so that no slot in use is zero.
 struct KeyIndex {
     slots: Vec<u64>,
     len: usize,
@@ -575,23 +557,42 @@ impl KeyIndex {
     #[inline]
     fn find(&self, h: u64, key: u64) -> Result<u32, usize> {
         probe(&self.slots, h, KEY_EMPTY, |slot| {
-            (slot & self.key_mask == key).then_some((slot >> self.key_bits) as u32)
+            (slot & self.key_mask == key).then_some(((slot >> self.key_bits) - 1) as u32)
         })
     }
 
+    /// Reads the cache line of each hash's home slot, and the line after it, where
+    /// a probe that runs past the end of the first goes on.
     fn touch(&self, hashes: impl Iterator<Item = u64>) {
         let mask = self.slots.len() - 1;
         let mut acc = 0u64;
         for h in hashes {
-            acc ^= self.slots[h as usize & mask];
+            let i = h as usize & mask;
+            acc ^= self.slots[i] ^ self.slots[((i | 7) + 1) & mask];
         }
         std::hint::black_box(acc);
     }
 
     #[inline]
     fn put(&mut self, slot: usize, key: u64, id: u32) {
-        self.slots[slot] = key | (u64::from(id) << self.key_bits);
+        self.slots[slot] = key | ((u64::from(id) + 1) << self.key_bits);
         self.len += 1;
+    }
+
+    /// Doubles the slots. Each slot holds its key, so the old slots are read in
+    /// order and the new ones written near two advancing positions (a key's new
+    /// home is its old home, or that plus the old size): both sweeps read memory in
+    /// order, so growing costs little beyond the copy.
+    fn grow(&mut self) {
+        let size = self.slots.len() * 2;
+        let old = std::mem::replace(&mut self.slots, vec![KEY_EMPTY; size]);
+        for &slot in &old {
+            if slot != KEY_EMPTY {
+                let h = hash_words(&[slot & self.key_mask]);
+                let free = free_slot(&self.slots, h, KEY_EMPTY);
+                self.slots[free] = slot;
+            }
+        }
     }
 }
 
@@ -670,7 +671,7 @@ impl IdIndex {
 /// transitions, or (so that tests can hold the ways equal) with the second index form
 /// or without the memo.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum IndexForm {
+pub(crate) enum IndexForm {
     Best,
     #[cfg_attr(not(test), allow(dead_code))]
     Ids,
@@ -746,7 +747,7 @@ impl Graph {
         Graph::explore_with(story, limits, IndexForm::Best)
     }
 
-    fn explore_with(story: &Story, limits: Limits, form: IndexForm) -> Graph {
+    pub(crate) fn explore_with(story: &Story, limits: Limits, form: IndexForm) -> Graph {
         let layout = Layout::new(story);
         let w = layout.words();
         // The states the memory budget affords; the tighter of the two limits holds.
@@ -805,6 +806,12 @@ impl Graph {
             IndexForm::NoMemo => None,
             _ => Some(Memo::new(story, &g.layout)),
         };
+        if let (Some(m), Index::Keys(_)) = (&mut memo, &search.index) {
+            if let Some(prints) = m.word_prints() {
+                g.search_words(story, &mut runner, &mut search, m, &prints);
+                return g.finish(search);
+            }
+        }
         let mut pending: Vec<(u32, u32, u32, Option<usize>)> = Vec::new();
         let mut cur = runner.initial_state();
         let mut next = cur.clone();
@@ -857,22 +864,17 @@ impl Graph {
                 let stored = stored.map(|(known, _)| known);
                 let known = if let Some(known) = stored {
                     if cfg!(debug_assertions) {
-                        g.layout.unpack(source, &mut cur);
-                        unpacked = h;
-                        let mut fresh_target = source.to_vec();
-                        let fresh = take_choice(
+                        let source = source.to_vec();
+                        g.check_reuse(
                             &mut runner,
-                            &g.layout,
-                            &cur,
+                            &mut cur,
                             &mut next,
+                            &source,
                             i,
-                            &mut g.entered,
-                            &mut fresh_target,
+                            known,
+                            &keys[k..],
                         );
-                        assert_eq!(known, fresh, "choice {id} from state {h}");
-                        if !matches!(known, Known::Taken(Stop::DivertLoop { .. })) {
-                            assert_eq!(keys[k..], fresh_target[..], "choice {id} from state {h}");
-                        }
+                        unpacked = h;
                     }
                     known
                 } else {
@@ -925,14 +927,7 @@ impl Graph {
                     if g.limited() {
                         break;
                     }
-                    let i = step.choice;
-                    if i < u32::from(WIDE) {
-                        g.edge_choice.push(i as u8);
-                    } else {
-                        g.edge_choice.push(WIDE);
-                        g.wide_choices.push((g.edges.len() as u32, i));
-                    }
-                    g.edges.push(t);
+                    g.push_edge(t, step.choice);
                 }
                 if g.limited() {
                     break;
@@ -940,18 +935,217 @@ impl Graph {
             }
             head = end;
         }
+        g.finish(search)
+    }
+
+    /// Ends a search: drops its working set, closes the edge table and gives back
+    /// unused capacity.
+    fn finish(mut self, search: Search) -> Graph {
         drop(search);
-        while g.edge_start.len() <= g.kinds.len() {
-            g.edge_start.push(g.edges.len() as u32);
+        while self.edge_start.len() <= self.kinds.len() {
+            self.edge_start.push(self.edges.len() as u32);
         }
-        g.packed.shrink_to_fit();
-        g.kinds.shrink_to_fit();
-        g.parent.shrink_to_fit();
-        g.parent_choice.shrink_to_fit();
-        g.edge_start.shrink_to_fit();
-        g.edges.shrink_to_fit();
-        g.edge_choice.shrink_to_fit();
-        g
+        self.packed.shrink_to_fit();
+        self.kinds.shrink_to_fit();
+        self.parent.shrink_to_fit();
+        self.parent_choice.shrink_to_fit();
+        self.edge_start.shrink_to_fit();
+        self.edges.shrink_to_fit();
+        self.edge_choice.shrink_to_fit();
+        self
+    }
+
+    /// The search's loop when a state is one word and every footprint has the flat
+    /// one-word form (`prints`): the same batches, in the same order, and so the same
+    /// graph as the general loop in [`Graph::explore_with`], with less work an edge.
+    /// A known transition is one table read and one mask operation; a choice offered
+    /// from a known entry was already marked offered when the entry was stored.
+    fn search_words(
+        &mut self,
+        story: &Story,
+        runner: &mut Runner<'_>,
+        search: &mut Search,
+        memo: &mut Memo,
+        prints: &[WordPrint],
+    ) {
+        /// A choice to try from a state of the batch: its memo entry, the state, its
+        /// story-wide id and its index among the node's choices.
+        struct Try {
+            at: usize,
+            from: u32,
+            id: u32,
+            index: u32,
+        }
+        /// A transition of the batch, with its target.
+        struct WordStep {
+            key: u64,
+            hash: u64,
+            from: u32,
+            choice: u32,
+            stop: Stop,
+        }
+        let first: Vec<u32> = (0..story.nodes.len() as u32)
+            .map(|n| runner.choice_id(n, 0))
+            .collect();
+        let node = self.layout.node;
+        let mut cur = runner.initial_state();
+        let mut next = cur.clone();
+        let mut unpacked = usize::MAX;
+        let mut tries: Vec<Try> = Vec::new();
+        let mut steps: Vec<WordStep> = Vec::new();
+        let mut head = 0usize;
+        while head < self.kinds.len() && !self.limited() {
+            let end = self.kinds.len().min(head + BATCH);
+            tries.clear();
+            for h in head..end {
+                if self.kinds[h] != Kind::Waiting {
+                    continue;
+                }
+                let s = self.packed[h];
+                let n = ((s >> node.shift) & node.mask) as usize;
+                let base = first[n];
+                for index in 0..story.nodes[n].choices.len() as u32 {
+                    let id = base + index;
+                    tries.push(Try {
+                        at: memo.word_locate(id, &prints[id as usize], s),
+                        from: h as u32,
+                        id,
+                        index,
+                    });
+                }
+            }
+            memo.touch(tries.iter().map(|t| t.at).filter(|&at| at != usize::MAX));
+            steps.clear();
+            for t in &tries {
+                let h = t.from as usize;
+                let s = self.packed[h];
+                let stored = if t.at == usize::MAX {
+                    None
+                } else {
+                    memo.read(t.at)
+                };
+                let mut target = [s];
+                let known = match stored {
+                    Some((known, bits)) => {
+                        target[0] = (s & !prints[t.id as usize].all) | bits;
+                        if cfg!(debug_assertions) {
+                            self.check_reuse(
+                                runner,
+                                &mut cur,
+                                &mut next,
+                                &[s],
+                                t.index as usize,
+                                known,
+                                &target,
+                            );
+                            unpacked = h;
+                        }
+                        known
+                    }
+                    None => {
+                        if unpacked != h {
+                            self.layout.unpack(&[s], &mut cur);
+                            unpacked = h;
+                        }
+                        let known = take_choice(
+                            runner,
+                            &self.layout,
+                            &cur,
+                            &mut next,
+                            t.index as usize,
+                            &mut self.entered,
+                            &mut target,
+                        );
+                        if t.at != usize::MAX {
+                            memo.put(t.id, t.at, &[s], known, &target);
+                        }
+                        if matches!(known, Known::Taken(_)) {
+                            set_bit(&mut self.offered, t.id as usize);
+                        }
+                        known
+                    }
+                };
+                if let Known::Taken(stop) = known {
+                    steps.push(WordStep {
+                        key: target[0],
+                        hash: step_hash(stop, &target),
+                        from: t.from,
+                        choice: t.index,
+                        stop,
+                    });
+                }
+            }
+            search
+                .index
+                .touch(steps.iter().map(|s| s.hash), &self.packed, 1);
+            let mut steps = steps.iter().peekable();
+            'batch: for h in head..end {
+                self.edge_start.push(self.edges.len() as u32);
+                while let Some(step) = steps.next_if(|s| s.from as usize == h) {
+                    let t = self.intern_packed(
+                        &[step.key],
+                        step.hash,
+                        step.stop,
+                        step.from,
+                        step.choice,
+                        search,
+                    );
+                    if t == NONE {
+                        break 'batch;
+                    }
+                    self.push_edge(t, step.choice);
+                }
+            }
+            head = end;
+        }
+    }
+
+    /// For debug builds: runs afresh the transition of the node's choice `index`
+    /// from the packed state `source`, whose stored result was `known` (and, for a
+    /// choice taken to a state, the packed `target`), and fails if the two differ.
+    #[allow(clippy::too_many_arguments)]
+    fn check_reuse(
+        &mut self,
+        runner: &mut Runner<'_>,
+        cur: &mut State,
+        next: &mut State,
+        source: &[u64],
+        index: usize,
+        known: Known,
+        target: &[u64],
+    ) {
+        self.layout.unpack(source, cur);
+        let mut fresh_target = source.to_vec();
+        let fresh = take_choice(
+            runner,
+            &self.layout,
+            cur,
+            next,
+            index,
+            &mut self.entered,
+            &mut fresh_target,
+        );
+        assert_eq!(known, fresh, "choice {index} of node {}", cur.node);
+        if matches!(known, Known::Taken(stop) if !matches!(stop, Stop::DivertLoop { .. })) {
+            assert_eq!(
+                target,
+                &fresh_target[..],
+                "choice {index} of node {}",
+                cur.node
+            );
+        }
+    }
+
+    /// Adds an edge to state `t` by the node's choice `choice`.
+    #[inline]
+    fn push_edge(&mut self, t: u32, choice: u32) {
+        if choice < u32::from(WIDE) {
+            self.edge_choice.push(choice as u8);
+        } else {
+            self.edge_choice.push(WIDE);
+            self.wide_choices.push((self.edges.len() as u32, choice));
+        }
+        self.edges.push(t);
     }
 
     /// The number of the state `s` (stopped by `stop`), adding it if it is new.
@@ -979,7 +1173,7 @@ impl Graph {
 
     /// The number of the state packed as `key` (with hash `h`; both ignored for a
     /// divert loop), adding it if it is new.
-    #[inline]
+    #[inline(always)]
     fn intern_packed(
         &mut self,
         key: &[u64],
@@ -989,42 +1183,70 @@ impl Graph {
         choice: u32,
         search: &mut Search,
     ) -> u32 {
-        let w = self.layout.words();
         if let Stop::DivertLoop { node } = stop {
-            let slot = &mut search.loops[node as usize];
-            if *slot != NONE {
-                return *slot;
-            }
-            let id = self.kinds.len() as u32;
-            *slot = id;
-            let start = self.packed.len();
-            self.packed.resize(start + w, 0);
-            self.layout
-                .node
-                .put(&mut self.packed[start..], u64::from(node));
-            self.push_meta(Kind::DivertLoop, parent, choice);
-            return id;
+            return self.divert_loop(node, parent, choice, search);
         }
-        let mut slot = match search.index.find(h, key, &self.packed) {
-            Ok(id) => return id,
-            Err(slot) => slot,
-        };
+        match search.index.find(h, key, &self.packed) {
+            Ok(id) => id,
+            Err(slot) => self.add_state(slot, key, h, stop, parent, choice, search),
+        }
+    }
+
+    /// The marker of the divert loop first entered at `node`, added if it is new.
+    #[inline(never)]
+    fn divert_loop(&mut self, node: u32, parent: u32, choice: u32, search: &mut Search) -> u32 {
+        let slot = &mut search.loops[node as usize];
+        if *slot != NONE {
+            return *slot;
+        }
+        let id = self.kinds.len() as u32;
+        *slot = id;
+        let w = self.layout.words();
+        let start = self.packed.len();
+        self.packed.resize(start + w, 0);
+        self.layout
+            .node
+            .put(&mut self.packed[start..], u64::from(node));
+        self.push_meta(Kind::DivertLoop, parent, choice);
+        id
+    }
+
+    /// Adds the new state packed as `key` (with hash `h`), whose index slot would be
+    /// `slot`; or, at the limit, records why the search stops and returns [`NONE`].
+    #[allow(clippy::too_many_arguments)]
+    #[inline(never)]
+    fn add_state(
+        &mut self,
+        mut slot: usize,
+        key: &[u64],
+        h: u64,
+        stop: Stop,
+        parent: u32,
+        choice: u32,
+        search: &mut Search,
+    ) -> u32 {
         if self.state_count >= search.max_states {
             self.stopped = Some(search.stopped);
             return NONE;
         }
         if search.index.full() {
-            search.index.grow(&self.packed, w, &self.kinds);
+            search
+                .index
+                .grow(&self.packed, self.layout.words(), &self.kinds);
             slot = search.index.free_slot(h);
         }
         let id = self.kinds.len() as u32;
-        self.packed.extend_from_slice(key);
+        if let [word] = key {
+            self.packed.push(*word);
+        } else {
+            self.packed.extend_from_slice(key);
+        }
         search.index.put(slot, h, key, id);
         let kind = match stop {
             Stop::Choice => Kind::Waiting,
             Stop::Outcome => Kind::Outcome,
             Stop::DeadEnd => Kind::DeadEnd,
-            Stop::DivertLoop { .. } => unreachable!("handled above"),
+            Stop::DivertLoop { .. } => unreachable!("handled by divert_loop"),
         };
         self.state_count += 1;
         self.push_meta(kind, parent, choice);

@@ -119,6 +119,25 @@ impl Footprint {
     }
 }
 
+/// The most runs of bits a [`WordPrint`] gathers itself.
+const WORD_RUNS: usize = 4;
+
+/// A choice's footprint in the flat form the search's loop for one-word states reads:
+/// no vector to follow, and a key gathered in a fixed number of steps.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct WordPrint {
+    /// The entry of the choice's first footprint value; `usize::MAX` when the choice
+    /// has no table.
+    start: usize,
+    /// `(shift, mask, at)`: the key's runs, each moved down by `shift`, masked and
+    /// moved up to `at` (unused runs have a zero mask).
+    runs: [(u32, u64, u32); WORD_RUNS],
+    /// The key has more runs than `runs` holds, and [`Memo::locate`] gathers it.
+    many: bool,
+    /// The bits of the state a stored result replaces.
+    pub all: u64,
+}
+
 /// What the table knows about a choice from a state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Known {
@@ -134,8 +153,8 @@ const KIND_SHIFT: u32 = 61;
 const UNKNOWN: u64 = 0;
 const UNAVAILABLE: u64 = 1;
 const CHOICE: u64 = 2;
-const OUTCOME: u64 = 3;
-const DEAD_END: u64 = 4;
+const OUTCOME: u64 = CHOICE + 1;
+const DEAD_END: u64 = CHOICE + 2;
 const DIVERT_LOOP: u64 = 5;
 
 /// The footprint of every choice that has one small enough, and one table entry for
@@ -216,6 +235,53 @@ impl Memo {
         Some(self.start[choice as usize] + key as usize)
     }
 
+    /// Every choice's footprint in the flat one-word form, when states are one word
+    /// with room for the entry kind above them (as [`Footprint::word`] says).
+    pub fn word_prints(&self) -> Option<Vec<WordPrint>> {
+        let mut out = Vec::with_capacity(self.prints.len());
+        for (fp, &start) in self.prints.iter().zip(&self.start) {
+            let Some(fp) = fp else {
+                out.push(WordPrint {
+                    start: usize::MAX,
+                    runs: [(0, 0, 0); WORD_RUNS],
+                    many: false,
+                    all: 0,
+                });
+                continue;
+            };
+            let mut runs = [(0, 0, 0); WORD_RUNS];
+            let mut at = 0;
+            for (slot, r) in runs.iter_mut().zip(&fp.key) {
+                *slot = (r.shift, r.mask, at);
+                at += r.len;
+            }
+            out.push(WordPrint {
+                start,
+                runs,
+                many: fp.key.len() > WORD_RUNS,
+                all: fp.word?,
+            });
+        }
+        Some(out)
+    }
+
+    /// Where the entry for taking `choice` (whose flat footprint is `p`) from the
+    /// one-word state `s` is; `usize::MAX` when the choice has no table.
+    #[inline]
+    pub fn word_locate(&self, choice: u32, p: &WordPrint, s: u64) -> usize {
+        if p.many {
+            return self.locate(choice, &[s]).unwrap_or(usize::MAX);
+        }
+        if p.start == usize::MAX {
+            return usize::MAX;
+        }
+        let mut key = 0u64;
+        for &(shift, mask, at) in &p.runs {
+            key |= ((s >> shift) & mask) << at;
+        }
+        p.start + key as usize
+    }
+
     /// Reads the entries at `at` before any is needed: the reads do not depend on
     /// each other, so their cache misses overlap.
     pub fn touch(&self, at: impl Iterator<Item = usize>) {
@@ -229,19 +295,23 @@ impl Memo {
     /// What is known of taking `choice` from a state whose entry is at `at`, with
     /// the target's footprint bits for [`Memo::apply`]; `None` until the transition
     /// has run and [`Memo::put`] stored it.
+    ///
+    /// The common kinds (the three stops that have a target state) are told apart by
+    /// a table rather than a branch, which the processor would often guess wrong.
     #[inline]
     pub fn read(&self, at: usize) -> Option<(Known, u64)> {
+        const TAKEN: [Stop; 3] = [Stop::Choice, Stop::Outcome, Stop::DeadEnd];
         let e = self.table[at];
         let r = e & !(u64::MAX << KIND_SHIFT);
-        let stop = match e >> KIND_SHIFT {
-            UNKNOWN => return None,
-            UNAVAILABLE => return Some((Known::Unavailable, 0)),
-            DIVERT_LOOP => Stop::DivertLoop { node: r as NodeId },
-            CHOICE => Stop::Choice,
-            OUTCOME => Stop::Outcome,
-            _ => Stop::DeadEnd,
-        };
-        Some((Known::Taken(stop), r))
+        let kind = e >> KIND_SHIFT;
+        if kind.wrapping_sub(CHOICE) < TAKEN.len() as u64 {
+            return Some((Known::Taken(TAKEN[(kind - CHOICE) as usize]), r));
+        }
+        match kind {
+            UNKNOWN => None,
+            UNAVAILABLE => Some((Known::Unavailable, 0)),
+            _ => Some((Known::Taken(Stop::DivertLoop { node: r as NodeId }), r)),
+        }
     }
 
     /// Turns `target`, a copy of the source state, into the target state, given the
@@ -527,6 +597,101 @@ Done.
         let mut target = second;
         memo.apply(0, bits, &mut target);
         assert_eq!(target, pack(&expected));
+    }
+
+    /// A choice that writes five variables with others between them: a footprint of
+    /// five runs, more than a [`WordPrint`] gathers itself.
+    const SCATTERED: &str = r#"title: "Scattered"
+start: s
+hidden v0 = false "V0"
+hidden v1 = false "V1"
+hidden v2 = false "V2"
+hidden v3 = false "V3"
+hidden v4 = false "V4"
+hidden v5 = false "V5"
+hidden v6 = false "V6"
+hidden v7 = false "V7"
+hidden v8 = false "V8"
+
+scene s
++ Every other
+  ~ v0 = true, v2 = true, v4 = true, v6 = true, v8 = true
+  -> t
++ {v0 or v3} Two
+  ~ v5 = true
+  -> s
++ Leave
+  ~ v7 = true
+  -> done
+
+scene t
++ Back
+  -> s
+
+outcome done good "Done"
+Done.
+"#;
+
+    /// The flat one-word form finds the same entry as the general form, for every
+    /// choice and many states, whether it gathers the key itself or leaves a key of
+    /// many runs to [`Memo::locate`].
+    #[test]
+    fn word_prints_locate_what_footprints_locate() {
+        let mut forms = (false, false);
+        for text in [STORY, SCATTERED] {
+            let story = test_story(text);
+            let layout = Layout::new(&story);
+            let memo = Memo::new(&story, &layout);
+            let prints = memo.word_prints().expect("one-word states");
+            let mut x = 0x9E37_79B9_7F4A_7C15u64;
+            for _ in 0..2_000 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let state = x & (u64::MAX >> (64 - layout.bits()));
+                for (id, p) in prints.iter().enumerate() {
+                    let id = id as u32;
+                    assert_eq!(
+                        memo.word_locate(id, p, state),
+                        memo.locate(id, &[state]).unwrap_or(usize::MAX),
+                        "choice {id} from {state:#x}"
+                    );
+                }
+            }
+            for (p, fp) in prints.iter().zip(&memo.prints) {
+                if let Some(fp) = fp {
+                    assert_eq!(p.all, mask_of(&fp.all, 1)[0]);
+                    if p.many {
+                        forms.1 = true;
+                    } else {
+                        forms.0 = true;
+                    }
+                }
+            }
+        }
+        assert_eq!(forms, (true, true), "both forms of key are tried");
+    }
+
+    /// The search's loop for one-word states, which reads these forms, finds the
+    /// same graph as the general loop without the memo.
+    #[test]
+    fn the_one_word_loop_finds_the_general_graph() {
+        use crate::explore::{Graph, IndexForm, Limits};
+        for text in [STORY, SCATTERED] {
+            let story = test_story(text);
+            let [best, plain] = [IndexForm::Best, IndexForm::NoMemo]
+                .map(|form| Graph::explore_with(&story, Limits::default(), form));
+            assert_eq!(best.len(), plain.len());
+            assert!(best.len() > 3, "{} states: {text}", best.len());
+            assert_eq!(best.kinds, plain.kinds);
+            assert_eq!(best.parent, plain.parent);
+            assert_eq!(best.parent_choice, plain.parent_choice);
+            assert_eq!(best.offered, plain.offered);
+            assert_eq!(best.entered, plain.entered);
+            for i in 0..best.len() as u32 {
+                assert!(best.successors(i).eq(plain.successors(i)), "state {i}");
+            }
+        }
     }
 
     #[test]
