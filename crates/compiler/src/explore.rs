@@ -1611,6 +1611,40 @@ mod tests {
         }
     }
 
+    /// A node with more choices than a byte counts: the edges past the 255th keep
+    /// their choice index, in both loops of the search.
+    #[test]
+    fn choice_indices_past_a_byte() {
+        let mut text =
+            String::from("title: \"Wide\"\nstart: s\nhidden n = 0 in 0..3 \"N\"\n\nscene s\n");
+        for i in 0..299 {
+            text.push_str(&format!("+ Choice {i}\n  ~ n = {}\n  -> s\n", i % 4));
+        }
+        text.push_str("+ Leave\n  -> done\n\noutcome done good \"Done\"\nDone.\n");
+        let story = test_story(&text);
+        let best = Graph::explore_with(&story, Limits::default(), IndexForm::Best);
+        let ids = Graph::explore_with(&story, Limits::default(), IndexForm::Ids);
+        assert!(record(&best) == record(&ids));
+        // The scene and the outcome, each with `n` at 0, 1, 2 and 3.
+        assert_eq!(best.state_count, 8);
+        for i in 0..best.len() as u32 {
+            if best.kinds[i as usize] != Kind::Waiting {
+                continue;
+            }
+            let succ: Vec<(u32, u32)> = best.successors(i).collect();
+            assert_eq!(succ.len(), 300);
+            for (k, &(t, choice)) in succ.iter().enumerate() {
+                assert_eq!(choice, k as u32);
+                let kind = best.kinds[t as usize];
+                assert_eq!(kind == Kind::Outcome, k == 299, "choice {k} from state {i}");
+            }
+        }
+        let outcome = (0..best.len() as u32)
+            .find(|&i| best.kinds[i as usize] == Kind::Outcome)
+            .unwrap();
+        assert_eq!(best.path(&story, outcome), ["Leave"]);
+    }
+
     /// A state of more than one word is found again by the index.
     #[test]
     fn states_of_several_words() {
