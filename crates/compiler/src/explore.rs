@@ -912,27 +912,7 @@ impl Graph {
             search
                 .index
                 .touch(batch.iter().map(|s| s.hash), &g.packed, w);
-            let mut steps = batch.iter().zip(keys.chunks_exact(w)).peekable();
-            for h in head..end {
-                g.edge_start.push(g.edges.len() as u32);
-                while let Some((step, key)) = steps.next_if(|(s, _)| s.from as usize == h) {
-                    let t = g.intern_packed(
-                        key,
-                        step.hash,
-                        step.stop,
-                        step.from,
-                        step.choice,
-                        &mut search,
-                    );
-                    if g.limited() {
-                        break;
-                    }
-                    g.push_edge(t, step.choice);
-                }
-                if g.limited() {
-                    break;
-                }
-            }
+            g.number_batch(head..end, &batch, &keys, &mut search);
             head = end;
         }
         g.finish(search)
@@ -976,14 +956,6 @@ impl Graph {
             id: u32,
             index: u32,
         }
-        /// A transition of the batch, with its target.
-        struct WordStep {
-            key: u64,
-            hash: u64,
-            from: u32,
-            choice: u32,
-            stop: Stop,
-        }
         let first: Vec<u32> = (0..story.nodes.len() as u32)
             .map(|n| runner.choice_id(n, 0))
             .collect();
@@ -992,11 +964,14 @@ impl Graph {
         let mut next = cur.clone();
         let mut unpacked = usize::MAX;
         let mut tries: Vec<Try> = Vec::new();
-        let mut steps: Vec<WordStep> = Vec::new();
+        let mut steps: Vec<Step> = Vec::new();
+        let mut keys: Vec<u64> = Vec::new();
         let mut head = 0usize;
         while head < self.kinds.len() && !self.limited() {
             let end = self.kinds.len().min(head + BATCH);
             tries.clear();
+            steps.clear();
+            keys.clear();
             for h in head..end {
                 if self.kinds[h] != Kind::Waiting {
                     continue;
@@ -1015,7 +990,6 @@ impl Graph {
                 }
             }
             memo.touch(tries.iter().map(|t| t.at).filter(|&at| at != usize::MAX));
-            steps.clear();
             for t in &tries {
                 let h = t.from as usize;
                 let s = self.packed[h];
@@ -1066,37 +1040,46 @@ impl Graph {
                     }
                 };
                 if let Known::Taken(stop) = known {
-                    steps.push(WordStep {
-                        key: target[0],
-                        hash: step_hash(stop, &target),
+                    steps.push(Step {
                         from: t.from,
                         choice: t.index,
                         stop,
+                        hash: step_hash(stop, &target),
                     });
+                    keys.push(target[0]);
                 }
             }
             search
                 .index
                 .touch(steps.iter().map(|s| s.hash), &self.packed, 1);
-            let mut steps = steps.iter().peekable();
-            'batch: for h in head..end {
-                self.edge_start.push(self.edges.len() as u32);
-                while let Some(step) = steps.next_if(|s| s.from as usize == h) {
-                    let t = self.intern_packed(
-                        &[step.key],
-                        step.hash,
-                        step.stop,
-                        step.from,
-                        step.choice,
-                        search,
-                    );
-                    if t == NONE {
-                        break 'batch;
-                    }
-                    self.push_edge(t, step.choice);
-                }
-            }
+            self.number_batch(head..end, &steps, &keys, search);
             head = end;
+        }
+    }
+
+    /// Numbers the targets of a batch's transitions (`steps`, whose targets are
+    /// packed one after another in `keys`) in order, and records the edges of the
+    /// batch's states `states`; stops at the limit.
+    #[inline(always)]
+    fn number_batch(
+        &mut self,
+        states: std::ops::Range<usize>,
+        steps: &[Step],
+        keys: &[u64],
+        search: &mut Search,
+    ) {
+        let w = self.layout.words();
+        let mut steps = steps.iter().zip(keys.chunks_exact(w)).peekable();
+        for h in states {
+            self.edge_start.push(self.edges.len() as u32);
+            while let Some((step, key)) = steps.next_if(|(s, _)| s.from as usize == h) {
+                let t =
+                    self.intern_packed(key, step.hash, step.stop, step.from, step.choice, search);
+                if t == NONE {
+                    return;
+                }
+                self.push_edge(t, step.choice);
+            }
         }
     }
 
