@@ -15,7 +15,7 @@
 //! notes are read by the player, never by the transition. Debug builds check each
 //! reused result against a fresh run of the transition.
 
-use threshold_runtime::ir::{Block, Expr, NodeId, Stmt, Story};
+use threshold_runtime::ir::{AssignOp, Block, Expr, NodeId, Stmt, Story};
 use threshold_runtime::Stop;
 
 use crate::explore::Layout;
@@ -85,8 +85,10 @@ fn runs_of(mask: &[u64]) -> Vec<Run> {
 }
 
 /// A choice's footprint: the bits of the packed state its transition may read or
-/// write, without the node field (`key`, gathered into a table index), and with it
-/// (`all`, what a stored result replaces).
+/// write (`all`, with the node field: what a stored result replaces), and of those
+/// the bits whose value in the source can matter (`key`, gathered into a table
+/// index: `all` without the node field and without the variables the choice sets
+/// before anything reads them).
 ///
 /// When a state is one word with three bits to spare, `word` is the mask of `all`,
 /// and stored results keep the target's bits in place rather than gathered, which
@@ -96,7 +98,10 @@ struct Footprint {
     key: Vec<Run>,
     all: Vec<Run>,
     word: Option<u64>,
+    /// Bits in `key`.
     bits: u32,
+    /// Bits in `all`.
+    all_bits: u32,
 }
 
 impl Footprint {
@@ -190,14 +195,13 @@ impl Memo {
             reached: vec![u32::MAX; story.nodes.len()],
             mask: vec![0; layout.words()],
         };
-        let node_bits = layout.node_bits();
         for node in &story.nodes {
             for c in &node.choices {
                 let mut fp =
                     choice_footprint(story, layout, &nodes, &choice_base, &mut scratch, c, id);
                 if let Some(f) = &fp {
                     let size = 1usize << f.bits;
-                    if f.bits + node_bits > KIND_SHIFT || entries + size > MAX_ENTRIES {
+                    if f.all_bits > KIND_SHIFT || entries + size > MAX_ENTRIES {
                         fp = None;
                     } else {
                         start.push(entries);
@@ -431,6 +435,14 @@ fn choice_footprint(
     for &(w, b) in &bits {
         mask[w as usize] |= b;
     }
+    let mut all = runs_of(mask);
+    let overwritten: Sparse = overwritten_first(choice)
+        .into_iter()
+        .filter_map(|v| layout.var_bits(v))
+        .collect();
+    for &(w, b) in &overwritten {
+        mask[w as usize] &= !b;
+    }
     let key = runs_of(mask);
     for &(w, b) in &bits {
         mask[w as usize] &= !b;
@@ -439,7 +451,6 @@ fn choice_footprint(
     if key_bits > MAX_KEY_BITS {
         return None;
     }
-    let mut all = key.clone();
     all.extend(layout.node_run().map(|(word, shift, len)| Run {
         word,
         shift,
@@ -452,12 +463,50 @@ fn choice_footprint(
     }));
     let word = (layout.words() == 1 && layout.bits() <= KIND_SHIFT as usize)
         .then(|| all.iter().fold(0, |m, r| m | (r.mask << r.shift)));
+    let all_bits = all.iter().map(|r| r.len).sum();
     Some(Footprint {
         key,
         all,
         word,
         bits: key_bits,
+        all_bits,
     })
+}
+
+/// The variables a choice sets before anything in its transition reads them: by `=`
+/// at the top of its body (before any `{if}` or divert), with a value that does not
+/// read them, when neither its guard nor an earlier effect has read them. Their values
+/// in the source state cannot change the transition.
+fn overwritten_first(choice: &threshold_runtime::ir::Choice) -> Vec<u32> {
+    let mut read: Vec<u32> = Vec::new();
+    let note_reads = |e: &Expr, read: &mut Vec<u32>| {
+        e.walk(&mut |x| {
+            if let Expr::Var(v) = x {
+                read.push(*v);
+            }
+        });
+    };
+    if let Some(g) = &choice.guard {
+        note_reads(g, &mut read);
+    }
+    let mut set = Vec::new();
+    for stmt in &choice.body {
+        match stmt {
+            Stmt::Line { .. } | Stmt::Note { .. } => {}
+            Stmt::Effects { effects } => {
+                for e in effects {
+                    note_reads(&e.value, &mut read);
+                    if e.op == AssignOp::Set && !read.contains(&e.var) {
+                        set.push(e.var);
+                    }
+                    // Later reads see the value just set, not the source's.
+                    read.push(e.var);
+                }
+            }
+            Stmt::Divert { .. } | Stmt::If { .. } => break,
+        }
+    }
+    set
 }
 
 /// Adds the bits a block reads or writes, and the nodes it diverts to.
@@ -561,8 +610,11 @@ Done.
         // Flag: reads `c`, reaches `u`, which writes `c` and diverts back to `s`,
         // whose guard reads `c`.
         assert_eq!(key(1), var("c"));
-        // Leave: writes `d`; the outcome reads nothing.
-        assert_eq!(key(2), var("d"));
+        // Leave: sets `d` before anything reads it, so its value in the source does
+        // not matter: `d` is out of the key but in what a result replaces; the
+        // outcome reads nothing.
+        assert_eq!(key(2), 0);
+        assert_eq!(all(2), var("d") | node);
     }
 
     #[test]
@@ -599,7 +651,7 @@ Done.
         assert_eq!(target, pack(&expected));
     }
 
-    /// A choice that writes five variables with others between them: a footprint of
+    /// A choice that flips five variables with others between them: a footprint of
     /// five runs, more than a [`WordPrint`] gathers itself.
     const SCATTERED: &str = r#"title: "Scattered"
 start: s
@@ -615,7 +667,7 @@ hidden v8 = false "V8"
 
 scene s
 + Every other
-  ~ v0 = true, v2 = true, v4 = true, v6 = true, v8 = true
+  ~ v0 = not v0, v2 = not v2, v4 = not v4, v6 = not v6, v8 = not v8
   -> t
 + {v0 or v3} Two
   ~ v5 = true
@@ -692,6 +744,49 @@ Done.
                 assert!(best.successors(i).eq(plain.successors(i)), "state {i}");
             }
         }
+    }
+
+    /// Only a variable set at the top of the body before anything reads it is left
+    /// out of the key.
+    #[test]
+    fn variables_set_before_they_are_read_are_left_out_of_the_key() {
+        let story = test_story(
+            r#"title: "Overwritten"
+start: s
+hidden a = 0 in 0..3 "A"
+hidden b = 0 in 0..3 "B"
+hidden c = 0 in 0..3 "C"
+hidden d = 0 in 0..3 "D"
+hidden e = 0 in 0..3 "E"
+
+scene s
++ {e < 3} Several
+  Said first.
+  ~ a = 1, b += 1, c = a + 1, e = 0
+  {if d > 0}
+    ~ d = 0
+  {end}
+  ~ b = 2
+  -> done
++ Self
+  ~ a = a + 1
+  -> done
+
+outcome done good "Done"
+Done.
+"#,
+        );
+        let names = |vars: Vec<u32>| -> Vec<String> {
+            vars.iter()
+                .map(|&v| story.variables[v as usize].name.clone())
+                .collect()
+        };
+        let choices = &story.nodes[story.start as usize].choices;
+        // `a` and `c` are set first (`c` from the new `a`); `b` is read by `+=`; `e`
+        // is read by the guard; `d` is set only under an `{if}`, and `b = 2` comes
+        // after it.
+        assert_eq!(names(overwritten_first(&choices[0])), ["a", "c"]);
+        assert!(overwritten_first(&choices[1]).is_empty());
     }
 
     #[test]
