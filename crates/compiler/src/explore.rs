@@ -116,7 +116,11 @@ pub struct Layout {
     /// Bits in use.
     bits: usize,
     node: Field,
+    /// How many nodes there are.
+    nodes: u64,
     vars: Vec<(Field, i64)>,
+    /// How many values each variable can take.
+    values: Vec<u64>,
     /// First bit of the once-only bits; `taken_of[choice_id]` is a choice's bit.
     taken_start: usize,
     taken_of: Vec<u32>,
@@ -186,14 +190,24 @@ impl Layout {
             f
         };
         let node = alloc(bits_for(story.nodes.len() as u128));
-        let vars = story
+        let values: Vec<u64> = story
             .variables
             .iter()
             .map(|v| match v.ty {
-                VarType::Int { lo, hi } => {
-                    (alloc(bits_for((hi as i128 - lo as i128 + 1) as u128)), lo)
-                }
-                VarType::Bool => (alloc(1), 0),
+                VarType::Int { lo, hi } => (hi as i128 - lo as i128 + 1) as u64,
+                VarType::Bool => 2,
+            })
+            .collect();
+        let vars = story
+            .variables
+            .iter()
+            .zip(&values)
+            .map(|(v, &n)| {
+                let lo = match v.ty {
+                    VarType::Int { lo, .. } => lo,
+                    VarType::Bool => 0,
+                };
+                (alloc(bits_for(u128::from(n))), lo)
             })
             .collect();
         let mut taken_of = Vec::new();
@@ -217,7 +231,9 @@ impl Layout {
             words: cursor.div_ceil(64).max(1),
             bits: cursor,
             node,
+            nodes: story.nodes.len() as u64,
             vars,
+            values,
             taken_start,
             taken_of,
             choice_of_taken,
@@ -401,20 +417,35 @@ pub const NO_PARENT: u32 = u32::MAX;
 
 const EMPTY: u32 = u32::MAX;
 
-/// The search's index from packed states to their numbers, in one of two forms: when
-/// a packed state and a state number fit in one word together, each slot holds both,
-/// and a lookup reads nothing else; otherwise each slot holds the number and seven
-/// bits of the hash, and a lookup reads the packed state the number names.
+/// The search's index from packed states to their numbers, in one of three forms.
+/// When every combination of node, values and marks a state can take is few enough,
+/// a table has a slot for each, and a lookup is one read. Otherwise the index is a
+/// hash table: when a packed state and a state number fit in one word together, each
+/// slot holds both, and a lookup reads nothing else; otherwise each slot holds the
+/// number and seven bits of the hash, and a lookup reads the packed state the number
+/// names.
 enum Index {
+    Direct(DirectIndex),
     Keys(KeyIndex),
     Ids(IdIndex),
 }
 
 impl Index {
     /// An index with room for `room` states, whose numbers stay below `max_entries`,
-    /// for states of `layout`.
-    fn new(room: usize, max_entries: usize, layout: &Layout, form: IndexForm) -> Self {
-        // Slots of the first form hold a number plus one, up to `max_entries + 1`.
+    /// for states of `layout`; a direct table only if it takes at most `direct_bytes`.
+    fn new(
+        room: usize,
+        max_entries: usize,
+        layout: &Layout,
+        form: IndexForm,
+        direct_bytes: usize,
+    ) -> Self {
+        if matches!(form, IndexForm::Best | IndexForm::NoMemo) {
+            if let Some(x) = DirectIndex::new(layout, direct_bytes) {
+                return Index::Direct(x);
+            }
+        }
+        // Slots of the second form hold a number plus one, up to `max_entries + 1`.
         let id_bits = bits_for(max_entries as u128 + 2) as usize;
         if form != IndexForm::Ids && layout.words == 1 && layout.bits + id_bits < 64 {
             Index::Keys(KeyIndex::new(room, layout.bits as u32))
@@ -423,11 +454,22 @@ impl Index {
         }
     }
 
-    /// The number of the state whose packed words are `key`, or the free slot where
-    /// it would go.
+    /// What the index looks a packed state up by: its number among all combinations
+    /// for a direct table, its hash otherwise.
     #[inline]
+    fn hash(&self, key: &[u64]) -> u64 {
+        match self {
+            Index::Direct(x) => x.code(key[0]),
+            Index::Keys(_) | Index::Ids(_) => hash_words(key),
+        }
+    }
+
+    /// The number of the state whose packed words are `key` (looked up by `h`, from
+    /// [`Index::hash`]), or the free slot where it would go.
+    #[inline(always)]
     fn find(&self, h: u64, key: &[u64], packed: &[u64]) -> Result<u32, usize> {
         match self {
+            Index::Direct(x) => x.find(h),
             Index::Keys(x) => x.find(h, key[0]),
             Index::Ids(x) => x.find(h, key, packed),
         }
@@ -438,15 +480,18 @@ impl Index {
     /// hashes do not depend on each other, so their cache misses overlap.
     fn touch(&self, hashes: impl Iterator<Item = u64>, packed: &[u64], w: usize) {
         match self {
+            Index::Direct(x) => x.touch(hashes),
             Index::Keys(x) => x.touch(hashes),
             Index::Ids(x) => x.touch(hashes, packed, w),
         }
     }
 
-    /// Whether one more state would fill the slots beyond seven eighths.
+    /// Whether one more state would fill a hash table beyond seven eighths (a direct
+    /// table has a slot for every state already).
     #[inline]
     fn full(&self) -> bool {
         let (len, slots) = match self {
+            Index::Direct(_) => return false,
             Index::Keys(x) => (x.len, x.slots.len()),
             Index::Ids(x) => (x.len, x.slots.len()),
         };
@@ -456,6 +501,7 @@ impl Index {
     #[inline]
     fn put(&mut self, slot: usize, h: u64, key: &[u64], id: u32) {
         match self {
+            Index::Direct(x) => x.put(slot, id),
             Index::Keys(x) => x.put(slot, key[0], id),
             Index::Ids(x) => x.put(slot, h, id),
         }
@@ -463,6 +509,7 @@ impl Index {
 
     fn free_slot(&self, h: u64) -> usize {
         match self {
+            Index::Direct(_) => h as usize,
             Index::Keys(x) => free_slot(&x.slots, h, KEY_EMPTY),
             Index::Ids(x) => free_slot(&x.slots, h, EMPTY),
         }
@@ -473,6 +520,7 @@ impl Index {
     /// every state of `packed` (but the divert-loop markers) back in.
     fn grow(&mut self, packed: &[u64], w: usize, kinds: &[Kind]) {
         match self {
+            Index::Direct(_) => unreachable!("a direct table is never full"),
             Index::Keys(x) => x.grow(),
             Index::Ids(x) => {
                 let size = x.slots.len() * 2;
@@ -488,6 +536,113 @@ impl Index {
                 }
             }
         }
+    }
+}
+
+/// The most bytes a [`DirectIndex`] may take (within the memory budget, a quarter of
+/// it at most).
+const DIRECT_MAX_BYTES: usize = 16 << 20;
+
+/// The most bytes a direct table may take within `limits`.
+fn direct_bytes(limits: Limits) -> usize {
+    DIRECT_MAX_BYTES.min(limits.max_memory.saturating_mul(1 << 20) / 4)
+}
+
+/// A slot for every combination of node, variable values, once-only marks and `seen`
+/// marks a state of one word can take, found by the combination's number in mixed
+/// radix: a lookup is one read, with no hashing, probing or growth. A slot holds the
+/// state's number plus one, so that zero is empty and a new table is memory the
+/// system hands out zeroed, whose pages are touched only where states go.
+///
+/// The number is linear in the bits of the packed word (a field's value times the
+/// field's stride is the sum of its set bits' weights), so it is read a byte at a
+/// time from small tables: `bytes[k][b]` is what byte `k` of the word adds when it
+/// is `b`.
+struct DirectIndex {
+    slots: Vec<u32>,
+    bytes: Vec<[u64; 256]>,
+}
+
+impl DirectIndex {
+    /// A table for states of `layout`, if they are one word and the table takes at
+    /// most `max_bytes`.
+    fn new(layout: &Layout, max_bytes: usize) -> Option<DirectIndex> {
+        if layout.words != 1 {
+            return None;
+        }
+        let marks = layout.bits - layout.taken_start;
+        let mut fields = vec![(layout.node.shift, layout.node.mask, 1u64)];
+        let mut combos = layout.nodes.max(1);
+        for ((f, _), &n) in layout.vars.iter().zip(&layout.values) {
+            fields.push((f.shift, f.mask, combos));
+            combos = combos.checked_mul(n)?;
+        }
+        let mask = if marks == 0 {
+            0
+        } else {
+            u64::MAX >> (64 - marks)
+        };
+        fields.push((layout.taken_start as u32, mask, combos));
+        combos = combos.checked_mul(1u64.checked_shl(marks as u32)?)?;
+        let slots = usize::try_from(combos).ok()?;
+        if slots.checked_mul(4)? > max_bytes {
+            return None;
+        }
+        // The weight of each bit of the word: its place in its field, times the
+        // field's stride.
+        let mut weight = [0u64; 64];
+        for (shift, mask, stride) in fields {
+            for j in 0..mask.count_ones() {
+                weight[(shift + j) as usize] = stride << j;
+            }
+        }
+        let bytes = (0..layout.bits.div_ceil(8))
+            .map(|k| {
+                let mut t = [0u64; 256];
+                for (b, sum) in t.iter_mut().enumerate() {
+                    *sum = (0..8)
+                        .filter(|j| b & (1 << j) != 0)
+                        .map(|j| weight[k * 8 + j])
+                        .sum();
+                }
+                t
+            })
+            .collect();
+        Some(DirectIndex {
+            slots: vec![0; slots],
+            bytes,
+        })
+    }
+
+    /// The number of the combination the one-word state `word` is.
+    #[inline]
+    fn code(&self, word: u64) -> u64 {
+        self.bytes
+            .iter()
+            .enumerate()
+            .map(|(k, t)| t[((word >> (8 * k)) & 0xFF) as usize])
+            .sum()
+    }
+
+    #[inline]
+    fn find(&self, code: u64) -> Result<u32, usize> {
+        match self.slots[code as usize] {
+            0 => Err(code as usize),
+            v => Ok(v - 1),
+        }
+    }
+
+    fn touch(&self, codes: impl Iterator<Item = u64>) {
+        let mut acc = 0u32;
+        for c in codes {
+            acc ^= self.slots[c as usize];
+        }
+        std::hint::black_box(acc);
+    }
+
+    #[inline]
+    fn put(&mut self, slot: usize, id: u32) {
+        self.slots[slot] = id + 1;
     }
 }
 
@@ -668,24 +823,27 @@ impl IdIndex {
 }
 
 /// How a search runs: with the best index form that fits and with the memo of
-/// transitions, or (so that tests can hold the ways equal) with the second index form
-/// or without the memo.
+/// transitions, or (so that tests can hold the ways equal) with the one-word hash
+/// table, the hash table of numbers, or without the memo.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum IndexForm {
     Best,
+    #[cfg_attr(not(test), allow(dead_code))]
+    Keys,
     #[cfg_attr(not(test), allow(dead_code))]
     Ids,
     #[cfg_attr(not(test), allow(dead_code))]
     NoMemo,
 }
 
-/// The hash of a transition's target (zero for a divert loop, which is not looked up).
+/// What the index looks a transition's target up by (zero for a divert loop, which
+/// is not looked up).
 #[inline]
-fn step_hash(stop: Stop, key: &[u64]) -> u64 {
+fn step_hash(index: &Index, stop: Stop, key: &[u64]) -> u64 {
     if matches!(stop, Stop::DivertLoop { .. }) {
         0
     } else {
-        hash_words(key)
+        index.hash(key)
     }
 }
 
@@ -787,6 +945,7 @@ impl Graph {
                 max_states.saturating_add(story.nodes.len()),
                 &g.layout,
                 form,
+                direct_bytes(limits),
             ),
             loops: vec![NONE; story.nodes.len()],
             key: vec![0u64; w],
@@ -806,7 +965,7 @@ impl Graph {
             IndexForm::NoMemo => None,
             _ => Some(Memo::new(story, &g.layout)),
         };
-        if let (Some(m), Index::Keys(_)) = (&mut memo, &search.index) {
+        if let (Some(m), Index::Direct(_) | Index::Keys(_)) = (&mut memo, &search.index) {
             if let Some(prints) = m.word_prints() {
                 g.search_words(story, &mut runner, &mut search, m, &prints);
                 return g.finish(search);
@@ -904,7 +1063,7 @@ impl Graph {
                             from: h as u32,
                             choice: i as u32,
                             stop,
-                            hash: step_hash(stop, &keys[k..]),
+                            hash: step_hash(&search.index, stop, &keys[k..]),
                         });
                     }
                 }
@@ -1044,7 +1203,7 @@ impl Graph {
                         from: t.from,
                         choice: t.index,
                         stop,
-                        hash: step_hash(stop, &target),
+                        hash: step_hash(&search.index, stop, &target),
                     });
                     keys.push(target[0]);
                 }
@@ -1143,7 +1302,7 @@ impl Graph {
     ) -> u32 {
         let mut key = std::mem::take(&mut search.key);
         self.layout.pack(s, &mut key);
-        let h = hash_words(&key);
+        let h = search.index.hash(&key);
         let id = self.intern_packed(&key, h, stop, parent, choice, search);
         search.key = key;
         debug_assert!(
@@ -1557,7 +1716,7 @@ mod tests {
         )
     }
 
-    /// The two forms of the index find the same states in the same order, through
+    /// The three forms of the index find the same states in the same order, through
     /// every growth of their slots, and stop at the same state limit; the memo of
     /// transitions changes nothing either.
     #[test]
@@ -1569,8 +1728,13 @@ mod tests {
                     ..p.clone()
                 }));
                 let best = Graph::explore_with(&story, Limits::states(max), IndexForm::Best);
+                let keys = Graph::explore_with(&story, Limits::states(max), IndexForm::Keys);
                 let ids = Graph::explore_with(&story, Limits::states(max), IndexForm::Ids);
                 let plain = Graph::explore_with(&story, Limits::states(max), IndexForm::NoMemo);
+                assert!(
+                    record(&best) == record(&keys),
+                    "{name}: the direct table and the hash table agree"
+                );
                 assert!(
                     record(&best) == record(&plain),
                     "{name}: the memo changes nothing"
@@ -1592,6 +1756,90 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// A direct table numbers every combination of fields once, below the number of
+    /// combinations; it is chosen only within its share of the memory budget.
+    #[test]
+    fn direct_table_numbers_each_combination_once() {
+        let story = test_story(
+            r#"title: "Combinations"
+start: s
+hidden n = 1 in 1..3 "N"
+hidden flag = false "Flag"
+
+scene s
+{if seen(t)}
+  Again.
+{end}
+* Once
+  ~ n += 1
+  -> t
++ Flip
+  ~ flag = not flag
+  -> t
+
+scene t
+* Back
+  -> s
++ Leave
+  -> done
+
+outcome done good "Done"
+Done.
+"#,
+        );
+        let layout = Layout::new(&story);
+        let x = DirectIndex::new(&layout, DIRECT_MAX_BYTES).expect("a small table");
+        // 3 nodes, 3 values of `n`, 2 of `flag`, 2 once-only marks, 1 seen mark.
+        let combos = 3 * 3 * 2 * 8;
+        assert_eq!(x.slots.len(), combos);
+        let mut seen = vec![false; combos];
+        let mut state = Runner::new(&story).initial_state();
+        let mut word = [0u64];
+        for node in 0..3 {
+            for n in 1..=3 {
+                for flag in 0..2 {
+                    for marks in 0..8u32 {
+                        state.node = node;
+                        state.vars = vec![n, flag];
+                        state.taken.fill(0);
+                        state.seen.fill(0);
+                        if marks & 1 != 0 {
+                            set_bit(&mut state.taken, 0);
+                        }
+                        if marks & 2 != 0 {
+                            set_bit(&mut state.taken, 2);
+                        }
+                        if marks & 4 != 0 {
+                            set_bit(&mut state.seen, 1);
+                        }
+                        layout.pack(&state, &mut word);
+                        let code = x.code(word[0]) as usize;
+                        assert!(code < combos, "{code}");
+                        assert!(!std::mem::replace(&mut seen[code], true), "{code}");
+                    }
+                }
+            }
+        }
+        assert!(DirectIndex::new(&layout, combos * 4 - 1).is_none());
+        // The search picks the direct table for the benchmark story of four variables
+        // (about 3 million combinations), but not within a budget of 1 MiB.
+        let (_, p) = &Params::explore_bench()[0];
+        let story = test_story(&generate(p));
+        let layout = Layout::new(&story);
+        let pick = |max_memory: usize| {
+            let limits = Limits {
+                max_states: 10,
+                max_memory,
+            };
+            matches!(
+                Index::new(16, 100, &layout, IndexForm::Best, direct_bytes(limits)),
+                Index::Direct(_)
+            )
+        };
+        assert!(pick(DEFAULT_MAX_MEMORY_MIB));
+        assert!(!pick(1));
     }
 
     /// A node with more choices than a byte counts: the edges past the 255th keep

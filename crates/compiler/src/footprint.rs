@@ -725,23 +725,25 @@ Done.
     }
 
     /// The search's loop for one-word states, which reads these forms, finds the
-    /// same graph as the general loop without the memo.
+    /// same graph as the general loop, without the memo or with a hash index.
     #[test]
     fn the_one_word_loop_finds_the_general_graph() {
         use crate::explore::{Graph, IndexForm, Limits};
         for text in [STORY, SCATTERED] {
             let story = test_story(text);
-            let [best, plain] = [IndexForm::Best, IndexForm::NoMemo]
+            let [best, plain, ids] = [IndexForm::Best, IndexForm::NoMemo, IndexForm::Ids]
                 .map(|form| Graph::explore_with(&story, Limits::default(), form));
-            assert_eq!(best.len(), plain.len());
             assert!(best.len() > 3, "{} states: {text}", best.len());
-            assert_eq!(best.kinds, plain.kinds);
-            assert_eq!(best.parent, plain.parent);
-            assert_eq!(best.parent_choice, plain.parent_choice);
-            assert_eq!(best.offered, plain.offered);
-            assert_eq!(best.entered, plain.entered);
-            for i in 0..best.len() as u32 {
-                assert!(best.successors(i).eq(plain.successors(i)), "state {i}");
+            for other in [&plain, &ids] {
+                assert_eq!(best.len(), other.len());
+                assert_eq!(best.kinds, other.kinds);
+                assert_eq!(best.parent, other.parent);
+                assert_eq!(best.parent_choice, other.parent_choice);
+                assert_eq!(best.offered, other.offered);
+                assert_eq!(best.entered, other.entered);
+                for i in 0..best.len() as u32 {
+                    assert!(best.successors(i).eq(other.successors(i)), "state {i}");
+                }
             }
         }
     }
