@@ -1353,10 +1353,20 @@ impl Graph {
         id
     }
 
+    /// Doubles the index's slots; returns the free slot for hash `h` after.
+    #[cold]
+    #[inline(never)]
+    fn grow_index(&self, h: u64, search: &mut Search) -> usize {
+        search
+            .index
+            .grow(&self.packed, self.layout.words(), &self.kinds);
+        search.index.free_slot(h)
+    }
+
     /// Adds the new state packed as `key` (with hash `h`), whose index slot would be
     /// `slot`; or, at the limit, records why the search stops and returns [`NONE`].
     #[allow(clippy::too_many_arguments)]
-    #[inline(never)]
+    #[inline]
     fn add_state(
         &mut self,
         mut slot: usize,
@@ -1372,10 +1382,7 @@ impl Graph {
             return NONE;
         }
         if search.index.full() {
-            search
-                .index
-                .grow(&self.packed, self.layout.words(), &self.kinds);
-            slot = search.index.free_slot(h);
+            slot = self.grow_index(h, search);
         }
         let id = self.kinds.len() as u32;
         if let [word] = key {
