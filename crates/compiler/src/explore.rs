@@ -515,9 +515,10 @@ impl Index {
         }
     }
 
-    /// Doubles the slots. The first form reads its keys back from the old slots; the
-    /// second frees its old slots first (so the two are never held at once) and puts
-    /// every state of `packed` (but the divert-loop markers) back in.
+    /// Doubles the slots of a hash table. The one-word table reads its keys back from
+    /// the old slots; the table of numbers frees its old slots first (so the two are
+    /// never held at once) and puts every state of `packed` (but the divert-loop
+    /// markers) back in.
     fn grow(&mut self, packed: &[u64], w: usize, kinds: &[Kind]) {
         match self {
             Index::Direct(_) => unreachable!("a direct table is never full"),
