@@ -882,6 +882,16 @@ struct Step {
     hash: u64,
 }
 
+/// A choice to try from a state of the batch: its memo entry (`usize::MAX` when the
+/// choice has no table), the state, its story-wide id and its index among the node's
+/// choices.
+struct Try {
+    at: usize,
+    from: u32,
+    id: u32,
+    index: u32,
+}
+
 /// The search's working set, dropped when the search ends.
 struct Search {
     index: Index,
@@ -972,7 +982,7 @@ impl Graph {
                 return g.finish(search);
             }
         }
-        let mut pending: Vec<(u32, u32, u32, Option<usize>)> = Vec::new();
+        let mut pending: Vec<Try> = Vec::new();
         let mut cur = runner.initial_state();
         let mut next = cur.clone();
         let mut batch: Vec<Step> = Vec::new();
@@ -994,15 +1004,21 @@ impl Graph {
                 for i in 0..story.nodes[node as usize].choices.len() {
                     let id = runner.choice_id(node, i);
                     let at = memo.as_ref().and_then(|m| m.locate(id, words));
-                    pending.push((h as u32, i as u32, id, at));
+                    pending.push(Try {
+                        at: at.unwrap_or(usize::MAX),
+                        from: h as u32,
+                        id,
+                        index: i as u32,
+                    });
                 }
             }
             if let Some(m) = &memo {
-                m.touch(pending.iter().filter_map(|p| p.3));
+                m.touch(pending.iter().map(|t| t.at).filter(|&at| at != usize::MAX));
             }
             let mut unpacked = usize::MAX;
-            for &(h, i, id, at) in &pending {
-                let (h, i) = (h as usize, i as usize);
+            for t in &pending {
+                let (h, i, id) = (t.from as usize, t.index as usize, t.id);
+                let at = (t.at != usize::MAX).then_some(t.at);
                 let source = &g.packed[h * w..(h + 1) * w];
                 let stored = match (&memo, at) {
                     (Some(m), Some(at)) => m.read(at),
@@ -1108,14 +1124,6 @@ impl Graph {
         memo: &mut Memo,
         prints: &[WordPrint],
     ) {
-        /// A choice to try from a state of the batch: its memo entry, the state, its
-        /// story-wide id and its index among the node's choices.
-        struct Try {
-            at: usize,
-            from: u32,
-            id: u32,
-            index: u32,
-        }
         let first: Vec<u32> = (0..story.nodes.len() as u32)
             .map(|n| runner.choice_id(n, 0))
             .collect();
