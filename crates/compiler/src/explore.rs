@@ -561,6 +561,9 @@ fn direct_bytes(limits: Limits) -> usize {
 /// is `b`.
 struct DirectIndex {
     slots: Vec<u32>,
+    /// A bit for each slot, set when the slot is: an eighth of a byte a combination,
+    /// so that the one-word loop tells new targets from known ones in the cache.
+    present: Vec<u64>,
     bytes: Vec<[u64; 256]>,
 }
 
@@ -611,6 +614,7 @@ impl DirectIndex {
             .collect();
         Some(DirectIndex {
             slots: vec![0; slots],
+            present: vec![0; slots.div_ceil(64)],
             bytes,
         })
     }
@@ -641,9 +645,16 @@ impl DirectIndex {
         std::hint::black_box(acc);
     }
 
+    /// Whether the combination `code` is a state found.
+    #[inline]
+    fn has(&self, code: u64) -> bool {
+        get_bit(&self.present, code as usize)
+    }
+
     #[inline]
     fn put(&mut self, slot: usize, id: u32) {
         self.slots[slot] = id + 1;
+        set_bit(&mut self.present, slot);
     }
 }
 
@@ -892,6 +903,20 @@ struct Try {
     index: u32,
 }
 
+/// Tags an edge of the one-word loop with a direct table whose target is a divert
+/// loop's marker: the rest of the edge is the marker's number, not a combination.
+const LOOP_EDGE: u32 = 1 << 31;
+
+/// What running a transition afresh needs in the one-word loop: the runtime, the
+/// source state unpacked (the state `unpacked` of the graph, if any) and room for
+/// the target.
+struct Fresh<'r, 's> {
+    runner: &'r mut Runner<'s>,
+    cur: State,
+    next: State,
+    unpacked: usize,
+}
+
 /// The search's working set, dropped when the search ends.
 struct Search {
     index: Index,
@@ -1116,6 +1141,11 @@ impl Graph {
     /// graph as the general loop in [`Graph::explore_with`], with less work an edge.
     /// A known transition is one table read and one mask operation; a choice offered
     /// from a known entry was already marked offered when the entry was stored.
+    ///
+    /// With a direct table the targets are numbered as their transitions are read,
+    /// in one pass: whether a target is new is one bit of [`DirectIndex::present`],
+    /// small enough to stay in the cache, and an edge holds its target's combination
+    /// until the search ends, when [`Graph::number_edges`] turns it into the number.
     fn search_words(
         &mut self,
         story: &Story,
@@ -1128,18 +1158,25 @@ impl Graph {
             .map(|n| runner.choice_id(n, 0))
             .collect();
         let node = self.layout.node;
-        let mut cur = runner.initial_state();
-        let mut next = cur.clone();
-        let mut unpacked = usize::MAX;
-        let mut tries: Vec<Try> = Vec::new();
+        // Edge values below `LOOP_EDGE` are combinations (below 2^22 for a table
+        // within 16 MiB) or marker numbers, which stay below the state limit.
+        let direct = matches!(search.index, Index::Direct(_))
+            && search.max_states.saturating_add(story.nodes.len()) < LOOP_EDGE as usize;
+        let mut run = Fresh {
+            cur: runner.initial_state(),
+            next: runner.initial_state(),
+            unpacked: usize::MAX,
+            runner,
+        };
+        // The memo entries of a batch's choices, in order: the state's choices in
+        // turn, state by state.
+        let mut ats: Vec<usize> = Vec::new();
         let mut steps: Vec<Step> = Vec::new();
         let mut keys: Vec<u64> = Vec::new();
         let mut head = 0usize;
-        while head < self.kinds.len() && !self.limited() {
+        'search: while head < self.kinds.len() && !self.limited() {
             let end = self.kinds.len().min(head + BATCH);
-            tries.clear();
-            steps.clear();
-            keys.clear();
+            ats.clear();
             for h in head..end {
                 if self.kinds[h] != Kind::Waiting {
                     continue;
@@ -1147,81 +1184,170 @@ impl Graph {
                 let s = self.packed[h];
                 let n = ((s >> node.shift) & node.mask) as usize;
                 let base = first[n];
+                for id in base..base + story.nodes[n].choices.len() as u32 {
+                    ats.push(memo.word_locate(id, &prints[id as usize], s));
+                }
+            }
+            memo.touch(ats.iter().copied().filter(|&at| at != usize::MAX));
+            steps.clear();
+            keys.clear();
+            let mut ats = ats.iter();
+            for h in head..end {
+                if direct {
+                    self.edge_start.push(self.edges.len() as u32);
+                }
+                if self.kinds[h] != Kind::Waiting {
+                    continue;
+                }
+                let n = ((self.packed[h] >> node.shift) & node.mask) as usize;
+                let base = first[n];
                 for index in 0..story.nodes[n].choices.len() as u32 {
-                    let id = base + index;
-                    tries.push(Try {
-                        at: memo.word_locate(id, &prints[id as usize], s),
+                    let t = Try {
+                        at: ats.next().copied().unwrap_or(usize::MAX),
                         from: h as u32,
-                        id,
+                        id: base + index,
                         index,
-                    });
+                    };
+                    let (known, target) = self.word_transition(&mut run, memo, prints, &t);
+                    let Known::Taken(stop) = known else {
+                        continue;
+                    };
+                    if direct {
+                        if !self.number_direct(target, stop, &t, search) {
+                            break 'search;
+                        }
+                    } else {
+                        steps.push(Step {
+                            from: t.from,
+                            choice: t.index,
+                            stop,
+                            hash: step_hash(&search.index, stop, &[target]),
+                        });
+                        keys.push(target);
+                    }
                 }
             }
-            memo.touch(tries.iter().map(|t| t.at).filter(|&at| at != usize::MAX));
-            for t in &tries {
-                let h = t.from as usize;
-                let s = self.packed[h];
-                let stored = if t.at == usize::MAX {
-                    None
-                } else {
-                    memo.read(t.at)
-                };
-                let mut target = [s];
-                let known = match stored {
-                    Some((known, bits)) => {
-                        target[0] = (s & !prints[t.id as usize].all) | bits;
-                        if cfg!(debug_assertions) {
-                            self.check_reuse(
-                                runner,
-                                &mut cur,
-                                &mut next,
-                                &[s],
-                                t.index as usize,
-                                known,
-                                &target,
-                            );
-                            unpacked = h;
-                        }
-                        known
-                    }
-                    None => {
-                        if unpacked != h {
-                            self.layout.unpack(&[s], &mut cur);
-                            unpacked = h;
-                        }
-                        let known = take_choice(
-                            runner,
-                            &self.layout,
-                            &cur,
-                            &mut next,
-                            t.index as usize,
-                            &mut self.entered,
-                            &mut target,
-                        );
-                        if t.at != usize::MAX {
-                            memo.put(t.id, t.at, &[s], known, &target);
-                        }
-                        if matches!(known, Known::Taken(_)) {
-                            set_bit(&mut self.offered, t.id as usize);
-                        }
-                        known
-                    }
-                };
-                if let Known::Taken(stop) = known {
-                    steps.push(Step {
-                        from: t.from,
-                        choice: t.index,
-                        stop,
-                        hash: step_hash(&search.index, stop, &target),
-                    });
-                    keys.push(target[0]);
-                }
+            if !direct {
+                search
+                    .index
+                    .touch(steps.iter().map(|s| s.hash), &self.packed, 1);
+                self.number_batch(head..end, &steps, &keys, search);
             }
-            search
-                .index
-                .touch(steps.iter().map(|s| s.hash), &self.packed, 1);
-            self.number_batch(head..end, &steps, &keys, search);
             head = end;
+        }
+        if direct {
+            self.number_edges(search);
+        }
+    }
+
+    /// What taking the choice `t` from its one-word state comes to, and the target
+    /// state (the source, for a choice not taken or taken into a divert loop): read
+    /// from the memo when known, else run and stored.
+    #[inline(always)]
+    fn word_transition(
+        &mut self,
+        run: &mut Fresh<'_, '_>,
+        memo: &mut Memo,
+        prints: &[WordPrint],
+        t: &Try,
+    ) -> (Known, u64) {
+        let h = t.from as usize;
+        let s = self.packed[h];
+        let stored = if t.at == usize::MAX {
+            None
+        } else {
+            memo.read(t.at)
+        };
+        let mut target = [s];
+        let known = match stored {
+            Some((known, bits)) => {
+                target[0] = (s & !prints[t.id as usize].all) | bits;
+                if cfg!(debug_assertions) {
+                    self.check_reuse(
+                        run.runner,
+                        &mut run.cur,
+                        &mut run.next,
+                        &[s],
+                        t.index as usize,
+                        known,
+                        &target,
+                    );
+                    run.unpacked = h;
+                }
+                known
+            }
+            None => {
+                if run.unpacked != h {
+                    self.layout.unpack(&[s], &mut run.cur);
+                    run.unpacked = h;
+                }
+                let known = take_choice(
+                    run.runner,
+                    &self.layout,
+                    &run.cur,
+                    &mut run.next,
+                    t.index as usize,
+                    &mut self.entered,
+                    &mut target,
+                );
+                if t.at != usize::MAX {
+                    memo.put(t.id, t.at, &[s], known, &target);
+                }
+                if matches!(known, Known::Taken(_)) {
+                    set_bit(&mut self.offered, t.id as usize);
+                }
+                known
+            }
+        };
+        (known, target[0])
+    }
+
+    /// Adds the edge of the choice `t`, taken to the one-word state `target` (which
+    /// stopped by `stop`), numbering the target if it is new, with a direct table:
+    /// the edge holds the target's combination, or a divert loop's marker number
+    /// tagged with [`LOOP_EDGE`]. Returns false at the limit.
+    #[inline(always)]
+    fn number_direct(&mut self, target: u64, stop: Stop, t: &Try, search: &mut Search) -> bool {
+        let edge = if let Stop::DivertLoop { node } = stop {
+            LOOP_EDGE | self.divert_loop(node, t.from, t.index, search)
+        } else {
+            let Index::Direct(x) = &mut search.index else {
+                unreachable!("numbered directly only with a direct table")
+            };
+            let code = x.code(target);
+            if !x.has(code) {
+                if self.at_limit(search.max_states, search.stopped) {
+                    return false;
+                }
+                set_bit(&mut x.present, code as usize);
+                self.push_state(&[target], stop, t.from, t.index);
+            }
+            code as u32
+        };
+        self.push_edge(edge, t.index);
+        true
+    }
+
+    /// Ends the one-word loop with a direct table: fills the table's slots from the
+    /// states found, then turns each edge from its target's combination (or tagged
+    /// marker number) into the target's number. Both passes are plain loops whose
+    /// reads and writes do not wait on each other, so their cache misses overlap.
+    fn number_edges(&mut self, search: &mut Search) {
+        let Index::Direct(x) = &mut search.index else {
+            return;
+        };
+        for (id, (&word, &kind)) in self.packed.iter().zip(&self.kinds).enumerate() {
+            if kind != Kind::DivertLoop {
+                let code = x.code(word) as usize;
+                x.slots[code] = id as u32 + 1;
+            }
+        }
+        for e in &mut self.edges {
+            *e = if *e & LOOP_EDGE != 0 {
+                *e & !LOOP_EDGE
+            } else {
+                x.slots[*e as usize] - 1
+            };
         }
     }
 
@@ -1386,20 +1512,39 @@ impl Graph {
         choice: u32,
         search: &mut Search,
     ) -> u32 {
-        if self.state_count >= search.max_states {
-            self.stopped = Some(search.stopped);
+        if self.at_limit(search.max_states, search.stopped) {
             return NONE;
         }
         if search.index.full() {
             slot = self.grow_index(h, search);
         }
+        let id = self.push_state(key, stop, parent, choice);
+        search.index.put(slot, h, key, id);
+        id
+    }
+
+    /// Whether the search has as many states as it may hold (`max_states`); if so,
+    /// records why it stops (`stopped`).
+    #[inline]
+    fn at_limit(&mut self, max_states: usize, stopped: Stopped) -> bool {
+        if self.state_count >= max_states {
+            self.stopped = Some(stopped);
+            return true;
+        }
+        false
+    }
+
+    /// Adds the new state packed as `key`, stopped by `stop` (not a divert loop) and
+    /// reached from `parent` by its node's choice `choice`, and returns its number;
+    /// the index is left to the caller.
+    #[inline]
+    fn push_state(&mut self, key: &[u64], stop: Stop, parent: u32, choice: u32) -> u32 {
         let id = self.kinds.len() as u32;
         if let [word] = key {
             self.packed.push(*word);
         } else {
             self.packed.extend_from_slice(key);
         }
-        search.index.put(slot, h, key, id);
         let kind = match stop {
             Stop::Choice => Kind::Waiting,
             Stop::Outcome => Kind::Outcome,

@@ -131,13 +131,15 @@ const WORD_RUNS: usize = 4;
 /// no vector to follow, and a key gathered in a fixed number of steps.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct WordPrint {
-    /// The entry of the choice's first footprint value; `usize::MAX` when the choice
-    /// has no table.
+    /// The entry of the choice's first footprint value.
     start: usize,
-    /// `(shift, mask, at)`: the key's runs, each moved down by `shift`, masked and
-    /// moved up to `at` (unused runs have a zero mask).
-    runs: [(u32, u64, u32); WORD_RUNS],
-    /// The key has more runs than `runs` holds, and [`Memo::locate`] gathers it.
+    /// `(down, mask)`: the key's runs, each moved down by `down` bits to its place
+    /// in the key and masked there (unused runs have a zero mask). Runs go low to
+    /// high, so none moves up: each starts at or above the sum of the lengths of
+    /// the runs below it.
+    runs: [(u32, u64); WORD_RUNS],
+    /// The key has more runs than `runs` holds, or the choice has no table, and
+    /// [`Memo::locate`] answers.
     many: bool,
     /// The bits of the state a stored result replaces.
     pub all: u64,
@@ -246,23 +248,25 @@ impl Memo {
         for (fp, &start) in self.prints.iter().zip(&self.start) {
             let Some(fp) = fp else {
                 out.push(WordPrint {
-                    start: usize::MAX,
-                    runs: [(0, 0, 0); WORD_RUNS],
-                    many: false,
+                    start,
+                    runs: [(0, 0); WORD_RUNS],
+                    many: true,
                     all: 0,
                 });
                 continue;
             };
-            let mut runs = [(0, 0, 0); WORD_RUNS];
+            let mut runs = [(0, 0); WORD_RUNS];
             let mut at = 0;
+            let mut down_only = true;
             for (slot, r) in runs.iter_mut().zip(&fp.key) {
-                *slot = (r.shift, r.mask, at);
+                down_only &= r.shift >= at;
+                *slot = (r.shift.saturating_sub(at), r.mask << at);
                 at += r.len;
             }
             out.push(WordPrint {
                 start,
                 runs,
-                many: fp.key.len() > WORD_RUNS,
+                many: fp.key.len() > WORD_RUNS || !down_only,
                 all: fp.word?,
             });
         }
@@ -276,12 +280,9 @@ impl Memo {
         if p.many {
             return self.locate(choice, &[s]).unwrap_or(usize::MAX);
         }
-        if p.start == usize::MAX {
-            return usize::MAX;
-        }
         let mut key = 0u64;
-        for &(shift, mask, at) in &p.runs {
-            key |= ((s >> shift) & mask) << at;
+        for &(down, mask) in &p.runs {
+            key |= (s >> down) & mask;
         }
         p.start + key as usize
     }
