@@ -903,9 +903,10 @@ struct Try {
     index: u32,
 }
 
-/// Tags an edge of the one-word loop with a direct table whose target is a divert
-/// loop's marker: the rest of the edge is the marker's number, not a combination.
-const LOOP_EDGE: u32 = 1 << 31;
+/// Tags an edge of the one-word loop with a direct table whose target's number was
+/// known when the edge was added (a state it found, or a divert loop's marker): the
+/// rest of the edge is that number, not the target's combination.
+const NUMBERED: u32 = 1 << 31;
 
 /// What running a transition afresh needs in the one-word loop: the runtime, the
 /// source state unpacked (the state `unpacked` of the graph, if any) and room for
@@ -1158,10 +1159,10 @@ impl Graph {
             .map(|n| runner.choice_id(n, 0))
             .collect();
         let node = self.layout.node;
-        // Edge values below `LOOP_EDGE` are combinations (below 2^22 for a table
-        // within 16 MiB) or marker numbers, which stay below the state limit.
+        // Edge values below `NUMBERED` are combinations (below 2^22 for a table
+        // within 16 MiB) or numbers, which stay below the state limit.
         let direct = matches!(search.index, Index::Direct(_))
-            && search.max_states.saturating_add(story.nodes.len()) < LOOP_EDGE as usize;
+            && search.max_states.saturating_add(story.nodes.len()) < NUMBERED as usize;
         let mut run = Fresh {
             cur: runner.initial_state(),
             next: runner.initial_state(),
@@ -1304,12 +1305,13 @@ impl Graph {
 
     /// Adds the edge of the choice `t`, taken to the one-word state `target` (which
     /// stopped by `stop`), numbering the target if it is new, with a direct table:
-    /// the edge holds the target's combination, or a divert loop's marker number
-    /// tagged with [`LOOP_EDGE`]. Returns false at the limit.
+    /// the edge holds the target's combination, or, tagged with [`NUMBERED`], the
+    /// number of a target it adds or of a divert loop's marker. Returns false at the
+    /// limit.
     #[inline(always)]
     fn number_direct(&mut self, target: u64, stop: Stop, t: &Try, search: &mut Search) -> bool {
         let edge = if let Stop::DivertLoop { node } = stop {
-            LOOP_EDGE | self.divert_loop(node, t.from, t.index, search)
+            NUMBERED | self.divert_loop(node, t.from, t.index, search)
         } else {
             let Index::Direct(x) = &mut search.index else {
                 unreachable!("numbered directly only with a direct table")
@@ -1320,18 +1322,21 @@ impl Graph {
                     return false;
                 }
                 set_bit(&mut x.present, code as usize);
-                self.push_state(&[target], stop, t.from, t.index);
+                NUMBERED | self.push_state(&[target], stop, t.from, t.index)
+            } else {
+                code as u32
             }
-            code as u32
         };
         self.push_edge(edge, t.index);
         true
     }
 
     /// Ends the one-word loop with a direct table: fills the table's slots from the
-    /// states found, then turns each edge from its target's combination (or tagged
-    /// marker number) into the target's number. Both passes are plain loops whose
-    /// reads and writes do not wait on each other, so their cache misses overlap.
+    /// states found, then gives each edge that holds its target's combination the
+    /// target's number, and untags the others. Both passes are plain loops whose
+    /// reads and writes do not wait on each other, so their cache misses overlap; a
+    /// tagged edge reads the first slot, which is in the cache, so that the loop
+    /// has no branch to guess.
     fn number_edges(&mut self, search: &mut Search) {
         let Index::Direct(x) = &mut search.index else {
             return;
@@ -1343,11 +1348,10 @@ impl Graph {
             }
         }
         for e in &mut self.edges {
-            *e = if *e & LOOP_EDGE != 0 {
-                *e & !LOOP_EDGE
-            } else {
-                x.slots[*e as usize] - 1
-            };
+            let numbered = *e & NUMBERED != 0;
+            let code = if numbered { 0 } else { *e as usize };
+            let found = x.slots[code].wrapping_sub(1);
+            *e = if numbered { *e & !NUMBERED } else { found };
         }
     }
 
