@@ -1120,6 +1120,20 @@ impl Graph {
         g.finish(search)
     }
 
+    /// Makes room for `states` states and `edges` edges in all.
+    fn reserve(&mut self, states: usize, edges: usize) {
+        let w = self.layout.words();
+        let more = states.saturating_sub(self.kinds.len());
+        self.packed.reserve(more * w);
+        self.kinds.reserve(more);
+        self.parent.reserve(more);
+        self.parent_choice.reserve(more);
+        self.edge_start.reserve(more + 1);
+        let more = edges.saturating_sub(self.edges.len());
+        self.edges.reserve(more);
+        self.edge_choice.reserve(more);
+    }
+
     /// Ends a search: drops its working set, closes the edge table and gives back
     /// unused capacity.
     fn finish(mut self, search: Search) -> Graph {
@@ -1163,6 +1177,15 @@ impl Graph {
         // within 16 MiB) or numbers, which stay below the state limit.
         let direct = matches!(search.index, Index::Direct(_))
             && search.max_states.saturating_add(story.nodes.len()) < NUMBERED as usize;
+        if let (true, Index::Direct(x)) = (direct, &search.index) {
+            // The table bounds the states, and each has at most its node's choices:
+            // room for that many up front spares the vectors' growth, which in a
+            // long-running process copies them. The room is only address space
+            // until states fill it.
+            let states = x.slots.len().min(search.max_states);
+            let edges = states / story.nodes.len().max(1) * runner.choice_count() as usize;
+            self.reserve(states, edges);
+        }
         let mut run = Fresh {
             cur: runner.initial_state(),
             next: runner.initial_state(),
