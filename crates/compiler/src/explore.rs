@@ -558,20 +558,24 @@ fn direct_bytes(limits: Limits) -> usize {
 /// The number is linear in the bits of the packed word (a field's value times the
 /// field's stride is the sum of its set bits' weights), so it is read a byte at a
 /// time from small tables: `bytes[k][b]` is what byte `k` of the word adds when it
-/// is `b`.
+/// is `b`. A table is only made for states of at most [`DIRECT_WORD_BYTES`] bytes,
+/// so that the number is always the sum of that many reads.
 struct DirectIndex {
     slots: Vec<u32>,
     /// A bit for each slot, set when the slot is: an eighth of a byte a combination,
     /// so that the one-word loop tells new targets from known ones in the cache.
     present: Vec<u64>,
-    bytes: Vec<[u64; 256]>,
+    bytes: Box<[[u32; 256]; DIRECT_WORD_BYTES]>,
 }
+
+/// The most bytes of a packed state a direct table reads its number from.
+const DIRECT_WORD_BYTES: usize = 4;
 
 impl DirectIndex {
     /// A table for states of `layout`, if they are one word and the table takes at
     /// most `max_bytes`.
     fn new(layout: &Layout, max_bytes: usize) -> Option<DirectIndex> {
-        if layout.words != 1 {
+        if layout.words != 1 || layout.bits > 8 * DIRECT_WORD_BYTES {
             return None;
         }
         let marks = layout.bits - layout.taken_start;
@@ -600,18 +604,18 @@ impl DirectIndex {
                 weight[(shift + j) as usize] = stride << j;
             }
         }
-        let bytes = (0..layout.bits.div_ceil(8))
-            .map(|k| {
-                let mut t = [0u64; 256];
-                for (b, sum) in t.iter_mut().enumerate() {
-                    *sum = (0..8)
-                        .filter(|j| b & (1 << j) != 0)
-                        .map(|j| weight[k * 8 + j])
-                        .sum();
-                }
-                t
-            })
-            .collect();
+        // A state's number is below `slots`, at most 2^22 within 16 MiB; what a
+        // byte adds fits in `u32` (a byte no state has may add more than `slots`).
+        let mut bytes = Box::new([[0u32; 256]; DIRECT_WORD_BYTES]);
+        for (k, t) in bytes.iter_mut().enumerate() {
+            for (b, sum) in t.iter_mut().enumerate() {
+                let w: u64 = (0..8)
+                    .filter(|j| b & (1 << j) != 0)
+                    .map(|j| weight[k * 8 + j])
+                    .sum();
+                *sum = u32::try_from(w).ok()?;
+            }
+        }
         Some(DirectIndex {
             slots: vec![0; slots],
             present: vec![0; slots.div_ceil(64)],
@@ -622,11 +626,12 @@ impl DirectIndex {
     /// The number of the combination the one-word state `word` is.
     #[inline]
     fn code(&self, word: u64) -> u64 {
-        self.bytes
-            .iter()
-            .enumerate()
-            .map(|(k, t)| t[((word >> (8 * k)) & 0xFF) as usize])
-            .sum()
+        let [t0, t1, t2, t3] = &*self.bytes;
+        let byte = |k: u32| ((word >> (8 * k)) & 0xFF) as usize;
+        u64::from(t0[byte(0)])
+            + u64::from(t1[byte(1)])
+            + u64::from(t2[byte(2)])
+            + u64::from(t3[byte(3)])
     }
 
     #[inline]
