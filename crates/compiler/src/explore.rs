@@ -1177,7 +1177,6 @@ impl Graph {
         let first: Vec<u32> = (0..story.nodes.len() as u32)
             .map(|n| runner.choice_id(n, 0))
             .collect();
-        let node = self.layout.node;
         // Edge values below `NUMBERED` are combinations (below 2^22 for a table
         // within 16 MiB) or numbers, which stay below the state limit.
         let direct = matches!(search.index, Index::Direct(_))
@@ -1197,6 +1196,26 @@ impl Graph {
             unpacked: usize::MAX,
             runner,
         };
+        if direct {
+            self.words_loop::<true>(story, &mut run, search, memo, prints, &first);
+            self.number_edges(search);
+        } else {
+            self.words_loop::<false>(story, &mut run, search, memo, prints, &first);
+        }
+    }
+
+    /// The batches of [`Graph::search_words`], with a direct table (`DIRECT`) or a
+    /// hash index; `first` holds each node's first choice id.
+    fn words_loop<const DIRECT: bool>(
+        &mut self,
+        story: &Story,
+        run: &mut Fresh<'_, '_>,
+        search: &mut Search,
+        memo: &mut Memo,
+        prints: &[WordPrint],
+        first: &[u32],
+    ) {
+        let node = self.layout.node;
         // The memo entries of a batch's choices, in order: the state's choices in
         // turn, state by state.
         let mut ats: Vec<usize> = Vec::new();
@@ -1222,7 +1241,7 @@ impl Graph {
             keys.clear();
             let mut ats = ats.iter();
             for h in head..end {
-                if direct {
+                if DIRECT {
                     self.edge_start.push(self.edges.len() as u32);
                 }
                 if self.kinds[h] != Kind::Waiting {
@@ -1237,11 +1256,11 @@ impl Graph {
                         id: base + index,
                         index,
                     };
-                    let (known, target) = self.word_transition(&mut run, memo, prints, &t);
+                    let (known, target) = self.word_transition(run, memo, prints, &t);
                     let Known::Taken(stop) = known else {
                         continue;
                     };
-                    if direct {
+                    if DIRECT {
                         if !self.number_direct(target, stop, &t, search) {
                             break 'search;
                         }
@@ -1256,16 +1275,13 @@ impl Graph {
                     }
                 }
             }
-            if !direct {
+            if !DIRECT {
                 search
                     .index
                     .touch(steps.iter().map(|s| s.hash), &self.packed, 1);
                 self.number_batch(head..end, &steps, &keys, search);
             }
             head = end;
-        }
-        if direct {
-            self.number_edges(search);
         }
     }
 
