@@ -432,16 +432,25 @@ enum Index {
 
 impl Index {
     /// An index with room for `room` states, whose numbers stay below `max_entries`,
-    /// for states of `layout`; a direct table only if it takes at most `direct_bytes`.
+    /// for states of `layout`; a direct table only if it takes at most `direct_bytes`,
+    /// and one of bits only if the search takes the one-word loop (`words_loop`),
+    /// which numbers states without the index.
     fn new(
         room: usize,
         max_entries: usize,
         layout: &Layout,
         form: IndexForm,
         direct_bytes: usize,
+        words_loop: bool,
     ) -> Self {
         if matches!(form, IndexForm::Best | IndexForm::NoMemo) {
-            if let Some(x) = DirectIndex::new(layout, direct_bytes) {
+            if let Some(x) = DirectIndex::new(layout, direct_bytes, false) {
+                return Index::Direct(x);
+            }
+        }
+        let bits = matches!(form, IndexForm::Best | IndexForm::Bits);
+        if bits && words_loop && max_entries < NUMBERED as usize {
+            if let Some(x) = DirectIndex::new(layout, direct_bytes, true) {
                 return Index::Direct(x);
             }
         }
@@ -560,7 +569,14 @@ fn direct_bytes(limits: Limits) -> usize {
 /// time from small tables: `bytes[k][b]` is what byte `k` of the word adds when it
 /// is `b`. A table is only made for states of at most [`DIRECT_WORD_BYTES`] bytes,
 /// so that the number is always the sum of that many reads.
+///
+/// When a slot for every combination would take too much room, a table of bits
+/// only (no `slots`) may still fit, at a bit a combination: the one-word loop
+/// tells new states by their bits and leaves numbering its edges to the end of the
+/// search ([`Graph::number_edges`]), which counts the bits set below a combination
+/// to find the state's place among those found.
 struct DirectIndex {
+    /// Empty for a table of bits only.
     slots: Vec<u32>,
     /// A bit for each slot, set when the slot is: an eighth of a byte a combination,
     /// so that the one-word loop tells new targets from known ones in the cache.
@@ -573,8 +589,8 @@ const DIRECT_WORD_BYTES: usize = 4;
 
 impl DirectIndex {
     /// A table for states of `layout`, if they are one word and the table takes at
-    /// most `max_bytes`.
-    fn new(layout: &Layout, max_bytes: usize) -> Option<DirectIndex> {
+    /// most `max_bytes`: a slot for each combination, or a bit only (`bits_only`).
+    fn new(layout: &Layout, max_bytes: usize, bits_only: bool) -> Option<DirectIndex> {
         if layout.words != 1 || layout.bits > 8 * DIRECT_WORD_BYTES {
             return None;
         }
@@ -593,7 +609,16 @@ impl DirectIndex {
         fields.push((layout.taken_start as u32, mask, combos));
         combos = combos.checked_mul(1u64.checked_shl(marks as u32)?)?;
         let slots = usize::try_from(combos).ok()?;
-        if slots.checked_mul(4)? > max_bytes {
+        let bytes_needed = if bits_only {
+            // Edges hold a combination below `NUMBERED` until they are numbered.
+            if combos >= u64::from(NUMBERED) {
+                return None;
+            }
+            slots.div_ceil(8)
+        } else {
+            slots.checked_mul(4)?
+        };
+        if bytes_needed > max_bytes {
             return None;
         }
         // The weight of each bit of the word: its place in its field, times the
@@ -604,8 +629,8 @@ impl DirectIndex {
                 weight[(shift + j) as usize] = stride << j;
             }
         }
-        // A state's number is below `slots`, at most 2^22 within 16 MiB; what a
-        // byte adds fits in `u32` (a byte no state has may add more than `slots`).
+        // A state's number is below `slots`, below 2^31; what a byte adds fits in
+        // `u32` (a byte no state has may add more than `slots`).
         let mut bytes = Box::new([[0u32; 256]; DIRECT_WORD_BYTES]);
         for (k, t) in bytes.iter_mut().enumerate() {
             for (b, sum) in t.iter_mut().enumerate() {
@@ -617,7 +642,11 @@ impl DirectIndex {
             }
         }
         Some(DirectIndex {
-            slots: vec![0; slots],
+            slots: if bits_only {
+                Vec::new()
+            } else {
+                vec![0; slots]
+            },
             present: vec![0; slots.div_ceil(64)],
             bytes,
         })
@@ -636,6 +665,12 @@ impl DirectIndex {
 
     #[inline]
     fn find(&self, code: u64) -> Result<u32, usize> {
+        if self.slots.is_empty() {
+            // A table of bits only is looked up here just once, for the first
+            // state, while it is empty; the one-word loop numbers the rest.
+            assert!(!self.has(code), "a table of bits only gives no numbers");
+            return Err(code as usize);
+        }
         match self.slots[code as usize] {
             0 => Err(code as usize),
             v => Ok(v - 1),
@@ -658,8 +693,18 @@ impl DirectIndex {
 
     #[inline]
     fn put(&mut self, slot: usize, id: u32) {
-        self.slots[slot] = id + 1;
+        if let Some(s) = self.slots.get_mut(slot) {
+            *s = id + 1;
+        }
         set_bit(&mut self.present, slot);
+    }
+
+    /// The place of combination `code` among the combinations found, counted from
+    /// zero in order, given `ranks`, the number found below each word of `present`.
+    #[inline]
+    fn rank(&self, ranks: &[u32], code: usize) -> usize {
+        let below = self.present[code / 64] & ((1u64 << (code % 64)) - 1);
+        ranks[code / 64] as usize + below.count_ones() as usize
     }
 }
 
@@ -840,11 +885,14 @@ impl IdIndex {
 }
 
 /// How a search runs: with the best index form that fits and with the memo of
-/// transitions, or (so that tests can hold the ways equal) with the one-word hash
-/// table, the hash table of numbers, or without the memo.
+/// transitions, or (so that tests can hold the ways equal) with a direct table of
+/// bits only, the one-word hash table, the hash table of numbers, or without the
+/// memo.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum IndexForm {
     Best,
+    #[cfg_attr(not(test), allow(dead_code))]
+    Bits,
     #[cfg_attr(not(test), allow(dead_code))]
     Keys,
     #[cfg_attr(not(test), allow(dead_code))]
@@ -981,6 +1029,11 @@ impl Graph {
             state_count: 0,
             layout,
         };
+        let mut memo = match form {
+            IndexForm::NoMemo => None,
+            _ => Some(Memo::new(story, &g.layout)),
+        };
+        let prints = memo.as_ref().and_then(Memo::word_prints);
         let mut search = Search {
             index: Index::new(
                 room,
@@ -988,6 +1041,7 @@ impl Graph {
                 &g.layout,
                 form,
                 direct_bytes(limits),
+                prints.is_some(),
             ),
             loops: vec![NONE; story.nodes.len()],
             key: vec![0u64; w],
@@ -1003,15 +1057,11 @@ impl Graph {
         // they name) of all the targets are read, so that their cache misses overlap;
         // then the targets are numbered one by one, in the order a one-at-a-time
         // search would number them.
-        let mut memo = match form {
-            IndexForm::NoMemo => None,
-            _ => Some(Memo::new(story, &g.layout)),
-        };
-        if let (Some(m), Index::Direct(_) | Index::Keys(_)) = (&mut memo, &search.index) {
-            if let Some(prints) = m.word_prints() {
-                g.search_words(story, &mut runner, &mut search, m, &prints);
-                return g.finish(search);
-            }
+        if let (Some(m), Some(prints), Index::Direct(_) | Index::Keys(_)) =
+            (&mut memo, &prints, &search.index)
+        {
+            g.search_words(story, &mut runner, &mut search, m, prints);
+            return g.finish(search);
         }
         let mut pending: Vec<Try> = Vec::new();
         let mut cur = runner.initial_state();
@@ -1182,12 +1232,13 @@ impl Graph {
         let direct = matches!(search.index, Index::Direct(_))
             && search.max_states.saturating_add(story.nodes.len()) < NUMBERED as usize;
         if let (true, Index::Direct(x)) = (direct, &search.index) {
-            // The table bounds the states, and each has at most its node's choices:
-            // room for that many up front spares the vectors' growth, which in a
-            // long-running process copies them. The room is only address space
-            // until states fill it.
+            // A table of slots bounds the states, and each has at most its node's
+            // choices: room for that many up front (for at most four edges a state)
+            // spares the vectors' growth, which in a long-running process copies
+            // them. The room is only address space until states fill it.
             let states = x.slots.len().min(search.max_states);
-            let edges = states / story.nodes.len().max(1) * runner.choice_count() as usize;
+            let choices = runner.choice_count() as usize;
+            let edges = (states / story.nodes.len().max(1) * choices).min(states * 4);
             self.reserve(states, edges);
         }
         let mut run = Fresh {
@@ -1380,11 +1431,34 @@ impl Graph {
     /// target's number, and untags the others. Both passes are plain loops whose
     /// reads and writes do not wait on each other, so their cache misses overlap; a
     /// tagged edge reads the first slot, which is in the cache, so that the loop
-    /// has no branch to guess.
+    /// has no branch to guess. A table of bits only fills, instead of slots, the
+    /// numbers of the states in the order of their combinations, and finds a
+    /// combination's place in that order by counting bits.
     fn number_edges(&mut self, search: &mut Search) {
         let Index::Direct(x) = &mut search.index else {
             return;
         };
+        if x.slots.is_empty() {
+            let mut ranks = Vec::with_capacity(x.present.len());
+            let mut found = 0u32;
+            for w in &x.present {
+                ranks.push(found);
+                found += w.count_ones();
+            }
+            let mut by_rank = vec![0u32; found as usize];
+            for (id, (&word, &kind)) in self.packed.iter().zip(&self.kinds).enumerate() {
+                if kind != Kind::DivertLoop {
+                    by_rank[x.rank(&ranks, x.code(word) as usize)] = id as u32;
+                }
+            }
+            for e in &mut self.edges {
+                let numbered = *e & NUMBERED != 0;
+                let code = if numbered { 0 } else { *e as usize };
+                let found = by_rank.get(x.rank(&ranks, code)).copied().unwrap_or(0);
+                *e = if numbered { *e & !NUMBERED } else { found };
+            }
+            return;
+        }
         for (id, (&word, &kind)) in self.packed.iter().zip(&self.kinds).enumerate() {
             if kind != Kind::DivertLoop {
                 let code = x.code(word) as usize;
@@ -1937,6 +2011,7 @@ mod tests {
                     ..p.clone()
                 }));
                 let best = Graph::explore_with(&story, Limits::states(max), IndexForm::Best);
+                let bits = Graph::explore_with(&story, Limits::states(max), IndexForm::Bits);
                 let keys = Graph::explore_with(&story, Limits::states(max), IndexForm::Keys);
                 let ids = Graph::explore_with(&story, Limits::states(max), IndexForm::Ids);
                 let plain = Graph::explore_with(&story, Limits::states(max), IndexForm::NoMemo);
@@ -1944,6 +2019,11 @@ mod tests {
                     record(&best) == record(&keys),
                     "{name}: the direct table and the hash table agree"
                 );
+                assert!(
+                    record(&bits) == record(&keys),
+                    "{name}: the table of bits and the hash table agree"
+                );
+                assert_eq!(bits.stopped, keys.stopped, "{name}");
                 assert!(
                     record(&best) == record(&plain),
                     "{name}: the memo changes nothing"
@@ -1999,7 +2079,7 @@ Done.
 "#,
         );
         let layout = Layout::new(&story);
-        let x = DirectIndex::new(&layout, DIRECT_MAX_BYTES).expect("a small table");
+        let x = DirectIndex::new(&layout, DIRECT_MAX_BYTES, false).expect("a small table");
         // 3 nodes, 3 values of `n`, 2 of `flag`, 2 once-only marks, 1 seen mark.
         let combos = 3 * 3 * 2 * 8;
         assert_eq!(x.slots.len(), combos);
@@ -2031,7 +2111,12 @@ Done.
                 }
             }
         }
-        assert!(DirectIndex::new(&layout, combos * 4 - 1).is_none());
+        assert!(DirectIndex::new(&layout, combos * 4 - 1, false).is_none());
+        // A table of bits only takes a bit a combination.
+        let bits = DirectIndex::new(&layout, combos.div_ceil(8), true).expect("bits fit");
+        assert!(bits.slots.is_empty());
+        assert_eq!(bits.present.len(), combos.div_ceil(64));
+        assert!(DirectIndex::new(&layout, combos.div_ceil(8) - 1, true).is_none());
         // The search picks the direct table for the benchmark story of four variables
         // (about 3 million combinations), but not within a budget of 1 MiB.
         let (_, p) = &Params::explore_bench()[0];
@@ -2043,12 +2128,37 @@ Done.
                 max_memory,
             };
             matches!(
-                Index::new(16, 100, &layout, IndexForm::Best, direct_bytes(limits)),
+                Index::new(
+                    16,
+                    100,
+                    &layout,
+                    IndexForm::Best,
+                    direct_bytes(limits),
+                    false
+                ),
                 Index::Direct(_)
             )
         };
         assert!(pick(DEFAULT_MAX_MEMORY_MIB));
         assert!(!pick(1));
+        // The story with once-only choices has too many combinations for slots, and
+        // takes a table of bits when the one-word loop runs, and a hash table when
+        // it does not.
+        let (_, p) = &Params::explore_bench()[1];
+        let layout = Layout::new(&test_story(&generate(p)));
+        let limits = Limits::default();
+        let index = |words_loop| {
+            Index::new(
+                16,
+                100,
+                &layout,
+                IndexForm::Best,
+                direct_bytes(limits),
+                words_loop,
+            )
+        };
+        assert!(matches!(index(true), Index::Direct(x) if x.slots.is_empty()));
+        assert!(matches!(index(false), Index::Keys(_)));
     }
 
     /// A node with more choices than a byte counts: the edges past the 255th keep

@@ -726,16 +726,22 @@ Done.
     }
 
     /// The search's loop for one-word states, which reads these forms, finds the
-    /// same graph as the general loop, without the memo or with a hash index.
+    /// same graph as the general loop, without the memo or with a hash index, with
+    /// a direct table of slots or of bits only.
     #[test]
     fn the_one_word_loop_finds_the_general_graph() {
         use crate::explore::{Graph, IndexForm, Limits};
         for text in [STORY, SCATTERED] {
             let story = test_story(text);
-            let [best, plain, ids] = [IndexForm::Best, IndexForm::NoMemo, IndexForm::Ids]
-                .map(|form| Graph::explore_with(&story, Limits::default(), form));
+            let [best, plain, ids, bits] = [
+                IndexForm::Best,
+                IndexForm::NoMemo,
+                IndexForm::Ids,
+                IndexForm::Bits,
+            ]
+            .map(|form| Graph::explore_with(&story, Limits::default(), form));
             assert!(best.len() > 3, "{} states: {text}", best.len());
-            for other in [&plain, &ids] {
+            for other in [&plain, &ids, &bits] {
                 assert_eq!(best.len(), other.len());
                 assert_eq!(best.kinds, other.kinds);
                 assert_eq!(best.parent, other.parent);
