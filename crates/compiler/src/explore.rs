@@ -1441,9 +1441,13 @@ impl Graph {
         if x.slots.is_empty() {
             let mut ranks = Vec::with_capacity(x.present.len());
             let mut found = 0u32;
-            for w in &x.present {
+            for &w in &x.present {
                 ranks.push(found);
-                found += w.count_ones();
+                // Most words of a large table are empty; counting is not free on
+                // every processor.
+                if w != 0 {
+                    found += w.count_ones();
+                }
             }
             let mut by_rank = vec![0u32; found as usize];
             for (id, (&word, &kind)) in self.packed.iter().zip(&self.kinds).enumerate() {
