@@ -961,6 +961,28 @@ struct Try {
 /// rest of the edge is that number, not the target's combination.
 const NUMBERED: u32 = 1 << 31;
 
+/// The kind of a state stopped by `stop` (not a divert loop, whose marker is made
+/// apart).
+#[inline]
+fn kind_of(stop: Stop) -> Kind {
+    match stop {
+        Stop::Choice => Kind::Waiting,
+        Stop::Outcome => Kind::Outcome,
+        Stop::DeadEnd => Kind::DeadEnd,
+        Stop::DivertLoop { .. } => unreachable!("handled by divert_loop"),
+    }
+}
+
+/// The new states a batch of the one-word loop with a direct table has found and
+/// not yet added to the graph (`states[..len]`; the rest is room, and scratch for
+/// targets that turned out not to be new). Their numbers follow the graph's.
+struct Stage {
+    states: Vec<(u64, u32, u32, Kind)>,
+    len: usize,
+    /// How many more states the search may add, staged ones included.
+    room: usize,
+}
+
 /// What running a transition afresh needs in the one-word loop: the runtime, the
 /// source state unpacked (the state `unpacked` of the graph, if any) and room for
 /// the target.
@@ -1272,6 +1294,11 @@ impl Graph {
         let mut ats: Vec<usize> = Vec::new();
         let mut steps: Vec<Step> = Vec::new();
         let mut keys: Vec<u64> = Vec::new();
+        let mut stage = Stage {
+            states: Vec::new(),
+            len: 0,
+            room: search.max_states.saturating_sub(self.state_count),
+        };
         let mut head = 0usize;
         'search: while head < self.kinds.len() && !self.limited() {
             let end = self.kinds.len().min(head + BATCH);
@@ -1290,6 +1317,10 @@ impl Graph {
             memo.touch(ats.iter().copied().filter(|&at| at != usize::MAX));
             steps.clear();
             keys.clear();
+            if DIRECT && stage.states.len() < ats.len() {
+                // Room for a new state from every choice of the batch.
+                stage.states.resize(ats.len(), (0, 0, 0, Kind::Waiting));
+            }
             let mut ats = ats.iter();
             for h in head..end {
                 if DIRECT {
@@ -1312,7 +1343,7 @@ impl Graph {
                         continue;
                     };
                     if DIRECT {
-                        if !self.number_direct(target, stop, &t, search) {
+                        if !self.number_direct(target, stop, &t, search, &mut stage) {
                             break 'search;
                         }
                     } else {
@@ -1326,7 +1357,9 @@ impl Graph {
                     }
                 }
             }
-            if !DIRECT {
+            if DIRECT {
+                self.add_staged(&mut stage);
+            } else {
                 search
                     .index
                     .touch(steps.iter().map(|s| s.hash), &self.packed, 1);
@@ -1401,29 +1434,56 @@ impl Graph {
     /// Adds the edge of the choice `t`, taken to the one-word state `target` (which
     /// stopped by `stop`), numbering the target if it is new, with a direct table:
     /// the edge holds the target's combination, or, tagged with [`NUMBERED`], the
-    /// number of a target it adds or of a divert loop's marker. Returns false at the
-    /// limit.
+    /// number of a target it adds or of a divert loop's marker. A new target waits
+    /// in `stage`. Returns false at the limit.
+    ///
+    /// Whether a target is new is not branched on: the processor would guess it
+    /// wrong about a third of the time, each time after waiting for the table's
+    /// bit, and throw away the work it began. The target is written to the stage
+    /// either way and counted only if new, and the edge chooses its value.
     #[inline(always)]
-    fn number_direct(&mut self, target: u64, stop: Stop, t: &Try, search: &mut Search) -> bool {
-        let edge = if let Stop::DivertLoop { node } = stop {
-            NUMBERED | self.divert_loop(node, t.from, t.index, search)
-        } else {
-            let Index::Direct(x) = &mut search.index else {
-                unreachable!("numbered directly only with a direct table")
-            };
-            let code = x.code(target);
-            if !x.has(code) {
-                if self.at_limit(search.max_states, search.stopped) {
-                    return false;
-                }
-                set_bit(&mut x.present, code as usize);
-                NUMBERED | self.push_state(&[target], stop, t.from, t.index)
-            } else {
-                code as u32
-            }
+    fn number_direct(
+        &mut self,
+        target: u64,
+        stop: Stop,
+        t: &Try,
+        search: &mut Search,
+        stage: &mut Stage,
+    ) -> bool {
+        if let Stop::DivertLoop { node } = stop {
+            self.add_staged(stage);
+            let id = self.divert_loop(node, t.from, t.index, search);
+            self.push_edge(NUMBERED | id, t.index);
+            return true;
+        }
+        let Index::Direct(x) = &mut search.index else {
+            unreachable!("numbered directly only with a direct table")
         };
-        self.push_edge(edge, t.index);
+        let code = x.code(target) as usize;
+        let (word, bit) = (x.present[code / 64], 1u64 << (code % 64));
+        let new = word & bit == 0;
+        if stage.len >= stage.room && new {
+            self.add_staged(stage);
+            self.stopped = Some(search.stopped);
+            return false;
+        }
+        x.present[code / 64] = word | bit;
+        let id = (self.kinds.len() + stage.len) as u32;
+        stage.states[stage.len] = (target, t.from, t.index, kind_of(stop));
+        stage.len += usize::from(new);
+        self.push_edge(if new { NUMBERED | id } else { code as u32 }, t.index);
         true
+    }
+
+    /// Adds the states waiting in `stage` to the graph, in order.
+    fn add_staged(&mut self, stage: &mut Stage) {
+        for &(word, parent, choice, kind) in &stage.states[..stage.len] {
+            self.packed.push(word);
+            self.push_meta(kind, parent, choice);
+        }
+        self.state_count += stage.len;
+        stage.room -= stage.len;
+        stage.len = 0;
     }
 
     /// Ends the one-word loop with a direct table: fills the table's slots from the
@@ -1671,14 +1731,8 @@ impl Graph {
         } else {
             self.packed.extend_from_slice(key);
         }
-        let kind = match stop {
-            Stop::Choice => Kind::Waiting,
-            Stop::Outcome => Kind::Outcome,
-            Stop::DeadEnd => Kind::DeadEnd,
-            Stop::DivertLoop { .. } => unreachable!("handled by divert_loop"),
-        };
         self.state_count += 1;
-        self.push_meta(kind, parent, choice);
+        self.push_meta(kind_of(stop), parent, choice);
         id
     }
 
