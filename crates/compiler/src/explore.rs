@@ -11,7 +11,7 @@
 use threshold_runtime::ir::{NodeKind, Story, VarType};
 use threshold_runtime::{get_bit, set_bit, Runner, Sink, State, Stop};
 
-use crate::footprint::{Known, Memo, WordPrint};
+use crate::footprint::{Entry, Footprints, Known, Memo, WordPrint};
 
 /// The default for `--max-states`.
 pub const DEFAULT_MAX_STATES: usize = 10_000_000;
@@ -899,6 +899,9 @@ pub(crate) enum IndexForm {
     Ids,
     #[cfg_attr(not(test), allow(dead_code))]
     NoMemo,
+    /// As `Best`, with memo entries of eight bytes even where four would do.
+    #[cfg_attr(not(test), allow(dead_code))]
+    WideMemo,
 }
 
 /// What the index looks a transition's target up by (zero for a divert loop, which
@@ -1033,10 +1036,10 @@ impl Graph {
         } else {
             (limits.max_states, Stopped::States(limits.max_states))
         };
-        let mut runner = Runner::new(story);
+        let runner = Runner::new(story);
         // Room for the first states; the tables grow as the search finds more.
         let room = max_states.clamp(1, 1 << 14);
-        let mut g = Graph {
+        let g = Graph {
             packed: Vec::with_capacity(room * w),
             kinds: Vec::with_capacity(room),
             parent: Vec::with_capacity(room),
@@ -1051,10 +1054,32 @@ impl Graph {
             state_count: 0,
             layout,
         };
-        let mut memo = match form {
-            IndexForm::NoMemo => None,
-            _ => Some(Memo::new(story, &g.layout)),
-        };
+        let footprints = (form != IndexForm::NoMemo).then(|| Footprints::new(story, &g.layout));
+        let narrow = form != IndexForm::WideMemo;
+        let form = if narrow { form } else { IndexForm::Best };
+        let run = (limits, form, max_states, stopped, room);
+        match footprints {
+            Some(f) if narrow && f.fit::<u32>() => {
+                Graph::search_with(g, story, runner, Some(f.memo::<u32>()), run)
+            }
+            Some(f) => Graph::search_with(g, story, runner, Some(f.memo::<u64>()), run),
+            None => Graph::search_with::<u64>(g, story, runner, None, run),
+        }
+    }
+
+    /// The search of [`Graph::explore_with`] from the empty graph `g`, with the memo
+    /// of transitions (if any) and its entries of type `E`; `run` holds the limits,
+    /// the index form, the state limit and what reaching it reports, and the room
+    /// the tables start with.
+    fn search_with<E: Entry>(
+        mut g: Graph,
+        story: &Story,
+        mut runner: Runner<'_>,
+        mut memo: Option<Memo<E>>,
+        run: (Limits, IndexForm, usize, Stopped, usize),
+    ) -> Graph {
+        let (limits, form, max_states, stopped, room) = run;
+        let w = g.layout.words();
         let prints = memo.as_ref().and_then(Memo::word_prints);
         let mut search = Search {
             index: Index::new(
@@ -1243,7 +1268,7 @@ impl Graph {
         story: &Story,
         runner: &mut Runner<'_>,
         search: &mut Search,
-        memo: &mut Memo,
+        memo: &mut Memo<impl Entry>,
         prints: &[WordPrint],
     ) {
         let first: Vec<u32> = (0..story.nodes.len() as u32)
@@ -1284,7 +1309,7 @@ impl Graph {
         story: &Story,
         run: &mut Fresh<'_, '_>,
         search: &mut Search,
-        memo: &mut Memo,
+        memo: &mut Memo<impl Entry>,
         prints: &[WordPrint],
         first: &[u32],
     ) {
@@ -1376,7 +1401,7 @@ impl Graph {
     fn word_transition(
         &mut self,
         run: &mut Fresh<'_, '_>,
-        memo: &mut Memo,
+        memo: &mut Memo<impl Entry>,
         prints: &[WordPrint],
         t: &Try,
     ) -> (Known, u64) {
@@ -2057,9 +2082,9 @@ mod tests {
         )
     }
 
-    /// The three forms of the index find the same states in the same order, through
-    /// every growth of their slots, and stop at the same state limit; the memo of
-    /// transitions changes nothing either.
+    /// The forms of the index find the same states in the same order, through every
+    /// growth of their slots, and stop at the same state limit; the memo of
+    /// transitions changes nothing either, whatever the width of its entries.
     #[test]
     fn index_forms_agree() {
         for (name, p) in Params::explore_bench() {
@@ -2069,6 +2094,7 @@ mod tests {
                     ..p.clone()
                 }));
                 let best = Graph::explore_with(&story, Limits::states(max), IndexForm::Best);
+                let wide = Graph::explore_with(&story, Limits::states(max), IndexForm::WideMemo);
                 let bits = Graph::explore_with(&story, Limits::states(max), IndexForm::Bits);
                 let keys = Graph::explore_with(&story, Limits::states(max), IndexForm::Keys);
                 let ids = Graph::explore_with(&story, Limits::states(max), IndexForm::Ids);
@@ -2080,6 +2106,10 @@ mod tests {
                 assert!(
                     record(&bits) == record(&keys),
                     "{name}: the table of bits and the hash table agree"
+                );
+                assert!(
+                    record(&best) == record(&wide),
+                    "{name}: memo entries of four bytes and of eight agree"
                 );
                 assert_eq!(bits.stopped, keys.stopped, "{name}");
                 assert!(

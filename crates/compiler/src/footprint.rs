@@ -158,6 +158,40 @@ pub(crate) enum Known {
 /// footprint bits (as [`Footprint::take`] gives them), or a divert loop's node.
 const KIND_SHIFT: u32 = 61;
 const UNKNOWN: u64 = 0;
+
+/// A memo table's entry: eight bytes, or four when every footprint's bits and every
+/// node number fit below the kind ([`Entry::KIND_SHIFT`]), which puts twice as many
+/// entries in a cache line.
+pub(crate) trait Entry: Copy + std::fmt::Debug {
+    /// Where the entry's kind starts.
+    const KIND_SHIFT: u32;
+    fn from_bits(e: u64) -> Self;
+    fn bits(self) -> u64;
+}
+
+impl Entry for u64 {
+    const KIND_SHIFT: u32 = KIND_SHIFT;
+    #[inline]
+    fn from_bits(e: u64) -> Self {
+        e
+    }
+    #[inline]
+    fn bits(self) -> u64 {
+        self
+    }
+}
+
+impl Entry for u32 {
+    const KIND_SHIFT: u32 = 29;
+    #[inline]
+    fn from_bits(e: u64) -> Self {
+        e as u32
+    }
+    #[inline]
+    fn bits(self) -> u64 {
+        u64::from(self)
+    }
+}
 const UNAVAILABLE: u64 = 1;
 const CHOICE: u64 = 2;
 const OUTCOME: u64 = CHOICE + 1;
@@ -168,16 +202,27 @@ const DIVERT_LOOP: u64 = 5;
 /// each value of each footprint, all in one vector (its pages are only touched when
 /// first used).
 #[derive(Debug)]
-pub(crate) struct Memo {
+pub(crate) struct Memo<E> {
     prints: Vec<Option<Footprint>>,
     /// Where each choice's entries start in `table`.
     start: Vec<usize>,
-    table: Vec<u64>,
+    table: Vec<E>,
 }
 
-impl Memo {
+/// The footprints of a story's choices and where each one's entries start, before
+/// the width of an entry is chosen.
+#[derive(Debug)]
+pub(crate) struct Footprints {
+    prints: Vec<Option<Footprint>>,
+    start: Vec<usize>,
+    entries: usize,
+    /// The widest value an entry holds below its kind, in bits.
+    width: u32,
+}
+
+impl Footprints {
     /// The footprints of `story`'s choices packed by `layout`.
-    pub fn new(story: &Story, layout: &Layout) -> Memo {
+    pub fn new(story: &Story, layout: &Layout) -> Footprints {
         let nodes: Vec<NodeMask> = story
             .nodes
             .iter()
@@ -217,13 +262,48 @@ impl Memo {
                 id += 1;
             }
         }
-        Memo {
+        // What `take` gives: the bits in place for a one-word footprint, gathered
+        // otherwise; a divert loop's entry holds its node.
+        let width = prints
+            .iter()
+            .flatten()
+            .map(|f| match f.word {
+                Some(_) => layout.bits() as u32,
+                None => f.all_bits,
+            })
+            .chain([bits_of(story.nodes.len())])
+            .max()
+            .unwrap_or(0);
+        Footprints {
             prints,
             start,
-            table: vec![UNKNOWN; entries],
+            entries,
+            width,
         }
     }
 
+    /// Whether entries of type `E` hold every value of these footprints.
+    pub fn fit<E: Entry>(&self) -> bool {
+        self.width <= E::KIND_SHIFT
+    }
+
+    /// The memo, with empty entries of type `E`, which must [`fit`](Self::fit).
+    pub fn memo<E: Entry>(self) -> Memo<E> {
+        assert!(self.fit::<E>(), "memo entries too narrow");
+        Memo {
+            prints: self.prints,
+            start: self.start,
+            table: vec![E::from_bits(UNKNOWN); self.entries],
+        }
+    }
+}
+
+/// The bits a number below `n` takes.
+fn bits_of(n: usize) -> u32 {
+    usize::BITS - n.leading_zeros()
+}
+
+impl<E: Entry> Memo<E> {
     /// Where the entry for taking `choice` from the state `words` is (`None` when the
     /// choice has no table).
     #[inline]
@@ -292,7 +372,7 @@ impl Memo {
     pub fn touch(&self, at: impl Iterator<Item = usize>) {
         let mut acc = 0u64;
         for i in at {
-            acc ^= self.table[i];
+            acc ^= self.table[i].bits();
         }
         std::hint::black_box(acc);
     }
@@ -306,9 +386,9 @@ impl Memo {
     #[inline]
     pub fn read(&self, at: usize) -> Option<(Known, u64)> {
         const TAKEN: [Stop; 3] = [Stop::Choice, Stop::Outcome, Stop::DeadEnd];
-        let e = self.table[at];
-        let r = e & !(u64::MAX << KIND_SHIFT);
-        let kind = e >> KIND_SHIFT;
+        let e = self.table[at].bits();
+        let r = e & !(u64::MAX << E::KIND_SHIFT);
+        let kind = e >> E::KIND_SHIFT;
         if kind.wrapping_sub(CHOICE) < TAKEN.len() as u64 {
             return Some((Known::Taken(TAKEN[(kind - CHOICE) as usize]), r));
         }
@@ -336,9 +416,9 @@ impl Memo {
             return;
         };
         let entry = match known {
-            Known::Unavailable => UNAVAILABLE << KIND_SHIFT,
+            Known::Unavailable => UNAVAILABLE << E::KIND_SHIFT,
             Known::Taken(Stop::DivertLoop { node }) => {
-                (DIVERT_LOOP << KIND_SHIFT) | u64::from(node)
+                (DIVERT_LOOP << E::KIND_SHIFT) | u64::from(node)
             }
             Known::Taken(stop) => {
                 if cfg!(debug_assertions) {
@@ -354,10 +434,10 @@ impl Memo {
                     Stop::Outcome => OUTCOME,
                     _ => DEAD_END,
                 };
-                (kind << KIND_SHIFT) | fp.take(target)
+                (kind << E::KIND_SHIFT) | fp.take(target)
             }
         };
-        self.table[at] = entry;
+        self.table[at] = E::from_bits(entry);
     }
 }
 
@@ -593,7 +673,7 @@ Done.
         let story = test_story(STORY);
         let layout = Layout::new(&story);
         assert_eq!(layout.words(), 1);
-        let memo = Memo::new(&story, &layout);
+        let memo = Footprints::new(&story, &layout).memo::<u64>();
         let var = |name: &str| {
             let v = story.variables.iter().position(|v| v.name == name).unwrap();
             layout.var_bits(v as u32).unwrap().1
@@ -622,7 +702,7 @@ Done.
     fn a_stored_result_is_reused_for_states_that_share_the_footprint() {
         let story = test_story(STORY);
         let layout = Layout::new(&story);
-        let mut memo = Memo::new(&story, &layout);
+        let mut memo = Footprints::new(&story, &layout).memo::<u64>();
         let mut runner = threshold_runtime::Runner::new(&story);
         let (mut s, _) = runner.start(&mut ());
         let pack = |s: &threshold_runtime::State| {
@@ -694,7 +774,7 @@ Done.
         for text in [STORY, SCATTERED] {
             let story = test_story(text);
             let layout = Layout::new(&story);
-            let memo = Memo::new(&story, &layout);
+            let memo = Footprints::new(&story, &layout).memo::<u64>();
             let prints = memo.word_prints().expect("one-word states");
             let mut x = 0x9E37_79B9_7F4A_7C15u64;
             for _ in 0..2_000 {
@@ -725,23 +805,49 @@ Done.
         assert_eq!(forms, (true, true), "both forms of key are tried");
     }
 
+    /// Memo entries take four bytes while every footprint's bits fit below the
+    /// entry's kind, and eight once a state of one word is wider than that.
+    #[test]
+    fn memo_entries_are_narrow_while_the_bits_fit() {
+        let small = test_story(STORY);
+        let f = Footprints::new(&small, &Layout::new(&small));
+        assert!(f.fit::<u32>() && f.fit::<u64>());
+        // Ten variables of three bits each: 30 bits and the node's, in one word.
+        let mut text = String::from("title: \"Wide\"\nstart: s\n");
+        for i in 0..10 {
+            text.push_str(&format!("hidden v{i} = 0 in 0..7 \"V{i}\"\n"));
+        }
+        text.push_str("\nscene s\n+ Raise\n");
+        for i in 0..10 {
+            text.push_str(&format!("  ~ v{i} += 1\n"));
+        }
+        text.push_str("  -> s\n+ Leave\n  -> done\n\noutcome done good \"Done\"\nDone.\n");
+        let wide = test_story(&text);
+        let layout = Layout::new(&wide);
+        assert_eq!(layout.words(), 1);
+        let f = Footprints::new(&wide, &layout);
+        assert!(!f.fit::<u32>() && f.fit::<u64>());
+    }
+
     /// The search's loop for one-word states, which reads these forms, finds the
     /// same graph as the general loop, without the memo or with a hash index, with
-    /// a direct table of slots or of bits only.
+    /// a direct table of slots or of bits only, and with memo entries of either
+    /// width.
     #[test]
     fn the_one_word_loop_finds_the_general_graph() {
         use crate::explore::{Graph, IndexForm, Limits};
         for text in [STORY, SCATTERED] {
             let story = test_story(text);
-            let [best, plain, ids, bits] = [
+            let [best, plain, ids, bits, wide] = [
                 IndexForm::Best,
                 IndexForm::NoMemo,
                 IndexForm::Ids,
                 IndexForm::Bits,
+                IndexForm::WideMemo,
             ]
             .map(|form| Graph::explore_with(&story, Limits::default(), form));
             assert!(best.len() > 3, "{} states: {text}", best.len());
-            for other in [&plain, &ids, &bits] {
+            for other in [&plain, &ids, &bits, &wide] {
                 assert_eq!(best.len(), other.len());
                 assert_eq!(best.kinds, other.kinds);
                 assert_eq!(best.parent, other.parent);
