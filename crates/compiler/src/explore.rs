@@ -609,11 +609,12 @@ impl DirectIndex {
         fields.push((layout.taken_start as u32, mask, combos));
         combos = combos.checked_mul(1u64.checked_shl(marks as u32)?)?;
         let slots = usize::try_from(combos).ok()?;
+        // The one-word loop's edges hold a combination below `NUMBERED` until they
+        // are numbered.
+        if combos >= u64::from(NUMBERED) {
+            return None;
+        }
         let bytes_needed = if bits_only {
-            // Edges hold a combination below `NUMBERED` until they are numbered.
-            if combos >= u64::from(NUMBERED) {
-                return None;
-            }
             slots.div_ceil(8)
         } else {
             slots.checked_mul(4)?
@@ -1274,8 +1275,8 @@ impl Graph {
         let first: Vec<u32> = (0..story.nodes.len() as u32)
             .map(|n| runner.choice_id(n, 0))
             .collect();
-        // Edge values below `NUMBERED` are combinations (below 2^22 for a table
-        // within 16 MiB) or numbers, which stay below the state limit.
+        // Edge values below `NUMBERED` are combinations (a direct table has fewer
+        // than that) or numbers, which stay below the state limit.
         let direct = matches!(search.index, Index::Direct(_))
             && search.max_states.saturating_add(story.nodes.len()) < NUMBERED as usize;
         if let (true, Index::Direct(x)) = (direct, &search.index) {
