@@ -274,10 +274,10 @@ impl Layout {
                 }
             });
         }
+        // Without a branch: whether a node was seen follows no pattern.
         for (i, &n) in self.seen_nodes.iter().enumerate() {
-            if s.has_seen(n) {
-                set_bit(out, self.seen_start + i);
-            }
+            let bit = self.seen_start + i;
+            out[bit / 64] |= u64::from(s.has_seen(n)) << (bit % 64);
         }
     }
 
