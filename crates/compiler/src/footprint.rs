@@ -20,9 +20,12 @@ use threshold_runtime::Stop;
 
 use crate::explore::Layout;
 
-/// The widest footprint (node field excluded) that gets a table: 2^14 entries.
-const MAX_KEY_BITS: u32 = 14;
-/// The most entries all tables may hold together (eight bytes each).
+/// The widest footprint key (node field excluded) that gets a table: 2^18 entries,
+/// a megabyte of four-byte entries whose pages are touched only where keys fall.
+/// A choice without a table runs the transition every time, which costs about a
+/// thousand instructions against a handful for a table read.
+const MAX_KEY_BITS: u32 = 18;
+/// The most entries all tables may hold together (four or eight bytes each).
 const MAX_ENTRIES: usize = 1 << 20;
 /// The most nodes a choice's diverts may reach for it to get a table.
 const MAX_REACH: usize = 64;
