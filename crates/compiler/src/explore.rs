@@ -578,8 +578,9 @@ fn direct_bytes(limits: Limits) -> usize {
 struct DirectIndex {
     /// Empty for a table of bits only.
     slots: Vec<u32>,
-    /// A bit for each slot, set when the slot is: an eighth of a byte a combination,
-    /// so that the one-word loop tells new targets from known ones in the cache.
+    /// A bit for each combination, set when it is a state found: an eighth of a
+    /// byte a combination, so that the one-word loop tells new targets from known
+    /// ones without reading the slots.
     present: Vec<u64>,
     bytes: Box<[[u32; 256]; DIRECT_WORD_BYTES]>,
 }
@@ -997,6 +998,17 @@ struct Fresh<'r, 's> {
     unpacked: usize,
 }
 
+/// How a search runs, settled before its memo's entry width is chosen: the limits,
+/// the index form, the state limit and what reaching it reports, and the room the
+/// graph's tables start with.
+struct Plan {
+    limits: Limits,
+    form: IndexForm,
+    max_states: usize,
+    stopped: Stopped,
+    room: usize,
+}
+
 /// The search's working set, dropped when the search ends.
 struct Search {
     index: Index,
@@ -1058,7 +1070,13 @@ impl Graph {
         let footprints = (form != IndexForm::NoMemo).then(|| Footprints::new(story, &g.layout));
         let narrow = form != IndexForm::WideMemo;
         let form = if narrow { form } else { IndexForm::Best };
-        let run = (limits, form, max_states, stopped, room);
+        let run = Plan {
+            limits,
+            form,
+            max_states,
+            stopped,
+            room,
+        };
         match footprints {
             Some(f) if narrow && f.fit::<u32>() => {
                 Graph::search_with(g, story, runner, Some(f.memo::<u32>()), run)
@@ -1068,18 +1086,22 @@ impl Graph {
         }
     }
 
-    /// The search of [`Graph::explore_with`] from the empty graph `g`, with the memo
-    /// of transitions (if any) and its entries of type `E`; `run` holds the limits,
-    /// the index form, the state limit and what reaching it reports, and the room
-    /// the tables start with.
+    /// The search of [`Graph::explore_with`] from the empty graph `g`, as `run`
+    /// says, with the memo of transitions (if any) and its entries of type `E`.
     fn search_with<E: Entry>(
         mut g: Graph,
         story: &Story,
         mut runner: Runner<'_>,
         mut memo: Option<Memo<E>>,
-        run: (Limits, IndexForm, usize, Stopped, usize),
+        run: Plan,
     ) -> Graph {
-        let (limits, form, max_states, stopped, room) = run;
+        let Plan {
+            limits,
+            form,
+            max_states,
+            stopped,
+            room,
+        } = run;
         let w = g.layout.words();
         let prints = memo.as_ref().and_then(Memo::word_prints);
         let mut search = Search {
@@ -1262,8 +1284,8 @@ impl Graph {
     ///
     /// With a direct table the targets are numbered as their transitions are read,
     /// in one pass: whether a target is new is one bit of [`DirectIndex::present`],
-    /// small enough to stay in the cache, and an edge holds its target's combination
-    /// until the search ends, when [`Graph::number_edges`] turns it into the number.
+    /// and an edge to a known target holds its combination until the search ends,
+    /// when [`Graph::number_edges`] turns it into the number.
     fn search_words(
         &mut self,
         story: &Story,
