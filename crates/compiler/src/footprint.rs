@@ -161,6 +161,11 @@ pub(crate) enum Known {
 /// footprint bits (as [`Footprint::take`] gives them), or a divert loop's node.
 const KIND_SHIFT: u32 = 61;
 const UNKNOWN: u64 = 0;
+const UNAVAILABLE: u64 = 1;
+const CHOICE: u64 = 2;
+const OUTCOME: u64 = CHOICE + 1;
+const DEAD_END: u64 = CHOICE + 2;
+const DIVERT_LOOP: u64 = 5;
 
 /// A memo table's entry: eight bytes, or four when every footprint's bits and every
 /// node number fit below the kind ([`Entry::KIND_SHIFT`]), which puts twice as many
@@ -195,11 +200,6 @@ impl Entry for u32 {
         u64::from(self)
     }
 }
-const UNAVAILABLE: u64 = 1;
-const CHOICE: u64 = 2;
-const OUTCOME: u64 = CHOICE + 1;
-const DEAD_END: u64 = CHOICE + 2;
-const DIVERT_LOOP: u64 = 5;
 
 /// The footprint of every choice that has one small enough, and one table entry for
 /// each value of each footprint, all in one vector (its pages are only touched when
@@ -301,9 +301,9 @@ impl Footprints {
     }
 }
 
-/// The bits a number below `n` takes.
+/// The bits every number below `n` fits in.
 fn bits_of(n: usize) -> u32 {
-    usize::BITS - n.leading_zeros()
+    usize::BITS - n.saturating_sub(1).leading_zeros()
 }
 
 impl<E: Entry> Memo<E> {
