@@ -966,6 +966,20 @@ struct Try {
 /// rest of the edge is that number, not the target's combination.
 const NUMBERED: u32 = 1 << 31;
 
+/// Gives each edge of the one-word loop with a direct table its target's number:
+/// `number_of(combination)` for an edge that holds a combination, the rest of the
+/// edge for one tagged [`NUMBERED`]. A tagged edge looks up combination zero, in
+/// the cache, so that the loop has no branch to guess.
+#[inline]
+fn number_tagged(edges: &mut [u32], number_of: impl Fn(usize) -> u32) {
+    for e in edges {
+        let numbered = *e & NUMBERED != 0;
+        let code = if numbered { 0 } else { *e as usize };
+        let found = number_of(code);
+        *e = if numbered { *e & !NUMBERED } else { found };
+    }
+}
+
 /// The kind of a state stopped by `stop` (not a divert loop, whose marker is made
 /// apart).
 #[inline]
@@ -1537,9 +1551,8 @@ impl Graph {
     /// Ends the one-word loop with a direct table: fills the table's slots from the
     /// states found, then gives each edge that holds its target's combination the
     /// target's number, and untags the others. Both passes are plain loops whose
-    /// reads and writes do not wait on each other, so their cache misses overlap; a
-    /// tagged edge reads the first slot, which is in the cache, so that the loop
-    /// has no branch to guess. A table of bits only fills, instead of slots, the
+    /// reads and writes do not wait on each other, so their cache misses overlap
+    /// ([`number_tagged`]). A table of bits only fills, instead of slots, the
     /// numbers of the states in the order of their combinations, and finds a
     /// combination's place in that order by counting bits.
     fn number_edges(&mut self, search: &mut Search) {
@@ -1558,30 +1571,25 @@ impl Graph {
                 }
             }
             let mut by_rank = vec![0u32; found as usize];
-            for (id, (&word, &kind)) in self.packed.iter().zip(&self.kinds).enumerate() {
-                if kind != Kind::DivertLoop {
-                    by_rank[x.rank(&ranks, x.code(word) as usize)] = id as u32;
-                }
-            }
-            for e in &mut self.edges {
-                let numbered = *e & NUMBERED != 0;
-                let code = if numbered { 0 } else { *e as usize };
-                let found = by_rank.get(x.rank(&ranks, code)).copied().unwrap_or(0);
-                *e = if numbered { *e & !NUMBERED } else { found };
-            }
+            self.each_state_code(x, |id, code| by_rank[x.rank(&ranks, code)] = id);
+            number_tagged(&mut self.edges, |code| {
+                by_rank.get(x.rank(&ranks, code)).copied().unwrap_or(0)
+            });
             return;
         }
+        let mut slots = std::mem::take(&mut x.slots);
+        self.each_state_code(x, |id, code| slots[code] = id + 1);
+        number_tagged(&mut self.edges, |code| slots[code].wrapping_sub(1));
+        x.slots = slots;
+    }
+
+    /// Calls `f(number, combination)` for every state of one word found (divert
+    /// loops' markers left out), in order, with its combination in table `x`.
+    fn each_state_code(&self, x: &DirectIndex, mut f: impl FnMut(u32, usize)) {
         for (id, (&word, &kind)) in self.packed.iter().zip(&self.kinds).enumerate() {
             if kind != Kind::DivertLoop {
-                let code = x.code(word) as usize;
-                x.slots[code] = id as u32 + 1;
+                f(id as u32, x.code(word) as usize);
             }
-        }
-        for e in &mut self.edges {
-            let numbered = *e & NUMBERED != 0;
-            let code = if numbered { 0 } else { *e as usize };
-            let found = x.slots[code].wrapping_sub(1);
-            *e = if numbered { *e & !NUMBERED } else { found };
         }
     }
 
