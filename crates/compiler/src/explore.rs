@@ -573,8 +573,8 @@ fn direct_bytes(limits: Limits) -> usize {
 /// When a slot for every combination would take too much room, a table of bits
 /// only (no `slots`) may still fit, at a bit a combination: the one-word loop
 /// tells new states by their bits and leaves numbering its edges to the end of the
-/// search ([`Graph::number_edges`]), which counts the bits set below a combination
-/// to find the state's place among those found.
+/// search ([`Graph::number_edges`]), which numbers them a part of the combinations
+/// at a time ([`Graph::number_in_parts`]).
 struct DirectIndex {
     /// Empty for a table of bits only.
     slots: Vec<u32>,
@@ -699,14 +699,6 @@ impl DirectIndex {
             *s = id + 1;
         }
         set_bit(&mut self.present, slot);
-    }
-
-    /// The place of combination `code` among the combinations found, counted from
-    /// zero in order, given `ranks`, the number found below each word of `present`.
-    #[inline]
-    fn rank(&self, ranks: &[u32], code: usize) -> usize {
-        let below = self.present[code / 64] & ((1u64 << (code % 64)) - 1);
-        ranks[code / 64] as usize + below.count_ones() as usize
     }
 }
 
@@ -965,6 +957,10 @@ struct Try {
 /// known when the edge was added (a state it found, or a divert loop's marker): the
 /// rest of the edge is that number, not the target's combination.
 const NUMBERED: u32 = 1 << 31;
+
+/// The combinations of one part of [`Graph::number_in_parts`], in bits: a part's
+/// table of numbers takes 512 KiB.
+const PART_BITS: u32 = 17;
 
 /// Gives each edge of the one-word loop with a direct table its target's number:
 /// `number_of(combination)` for an edge that holds a combination, the rest of the
@@ -1316,11 +1312,11 @@ impl Graph {
         let direct = matches!(search.index, Index::Direct(_))
             && search.max_states.saturating_add(story.nodes.len()) < NUMBERED as usize;
         if let (true, Index::Direct(x)) = (direct, &search.index) {
-            // A table of slots bounds the states, and each has at most its node's
+            // A direct table bounds the states, and each has at most its node's
             // choices: room for that many up front (for at most four edges a state)
             // spares the vectors' growth, which in a long-running process copies
             // them. The room is only address space until states fill it.
-            let states = x.slots.len().min(search.max_states);
+            let states = (x.present.len() * 64).min(search.max_states);
             let choices = runner.choice_count() as usize;
             let edges = (states / story.nodes.len().max(1) * choices).min(states * 4);
             self.reserve(states, edges);
@@ -1552,35 +1548,85 @@ impl Graph {
     /// states found, then gives each edge that holds its target's combination the
     /// target's number, and untags the others. Both passes are plain loops whose
     /// reads and writes do not wait on each other, so their cache misses overlap
-    /// ([`number_tagged`]). A table of bits only fills, instead of slots, the
-    /// numbers of the states in the order of their combinations, and finds a
-    /// combination's place in that order by counting bits.
+    /// ([`number_tagged`]). A table of bits only has no slots to fill: its edges
+    /// are numbered a part of the combinations at a time.
     fn number_edges(&mut self, search: &mut Search) {
         let Index::Direct(x) = &mut search.index else {
             return;
         };
         if x.slots.is_empty() {
-            let mut ranks = Vec::with_capacity(x.present.len());
-            let mut found = 0u32;
-            for &w in &x.present {
-                ranks.push(found);
-                // Most words of a large table are empty; counting is not free on
-                // every processor.
-                if w != 0 {
-                    found += w.count_ones();
-                }
-            }
-            let mut by_rank = vec![0u32; found as usize];
-            self.each_state_code(x, |id, code| by_rank[x.rank(&ranks, code)] = id);
-            number_tagged(&mut self.edges, |code| {
-                by_rank.get(x.rank(&ranks, code)).copied().unwrap_or(0)
-            });
+            // The bits are not needed any more: their room goes to the parts.
+            let combos = std::mem::take(&mut x.present).len() * 64;
+            self.number_in_parts(x, combos);
             return;
         }
         let mut slots = std::mem::take(&mut x.slots);
         self.each_state_code(x, |id, code| slots[code] = id + 1);
         number_tagged(&mut self.edges, |code| slots[code].wrapping_sub(1));
         x.slots = slots;
+    }
+
+    /// Numbers the edges of the one-word loop with a table of bits only (of
+    /// `combos` combinations), a part of the combinations at a time. Two passes sort
+    /// the states (each with its combination's place in its part) and the edges
+    /// still to number (by where they are) by part, reading them in order and
+    /// writing a stream for each part. Then each part's states fill a table of
+    /// numbers that stays in the processor's second-level cache, and its edges read
+    /// their targets' numbers from it. What is left to miss the cache is one read of
+    /// each edge, and those reads do not wait on each other.
+    ///
+    /// A part's table is never cleared: an edge only looks up a combination that is
+    /// a state found, which its part's states have just written.
+    fn number_in_parts(&mut self, x: &DirectIndex, combos: usize) {
+        let parts = (combos >> PART_BITS) + 1;
+        let low = (1u64 << PART_BITS) - 1;
+        // Each part's start in `states` and in `tagged`; an edge already numbered
+        // counts in an extra part, last, which keeps none.
+        let mut state_at = vec![0usize; parts + 2];
+        let mut edge_at = vec![0usize; parts + 2];
+        self.each_state_code(x, |_, code| state_at[(code >> PART_BITS) + 1] += 1);
+        let part_of = |e: u32| {
+            if e & NUMBERED != 0 {
+                parts
+            } else {
+                (e >> PART_BITS) as usize
+            }
+        };
+        for &e in &self.edges {
+            edge_at[part_of(e) + 1] += 1;
+        }
+        for p in 0..=parts {
+            state_at[p + 1] += state_at[p];
+            edge_at[p + 1] += edge_at[p];
+        }
+        // A part's entries: the number (of the state, or of the edge) above the
+        // combination's place in its part.
+        let mut states = vec![0u64; state_at[parts]];
+        let mut next = state_at.clone();
+        self.each_state_code(x, |id, code| {
+            let p = code >> PART_BITS;
+            states[next[p]] = (u64::from(id) << 32) | (code as u64 & low);
+            next[p] += 1;
+        });
+        // Room for the numbered edges' entries too, all written to one place.
+        let mut tagged = vec![0u32; edge_at[parts] + 1];
+        let mut next = edge_at.clone();
+        for (at, e) in self.edges.iter_mut().enumerate() {
+            let p = part_of(*e);
+            tagged[next[p]] = at as u32;
+            next[p] += usize::from(p != parts);
+            *e &= !NUMBERED;
+        }
+        let mut number = vec![0u32; 1 << PART_BITS];
+        for p in 0..parts {
+            for &s in &states[state_at[p]..state_at[p + 1]] {
+                number[(s & low) as usize] = (s >> 32) as u32;
+            }
+            for &at in &tagged[edge_at[p]..edge_at[p + 1]] {
+                let e = &mut self.edges[at as usize];
+                *e = number[(u64::from(*e) & low) as usize];
+            }
+        }
     }
 
     /// Calls `f(number, combination)` for every state of one word found (divert
@@ -2276,7 +2322,11 @@ Done.
                 words_loop,
             )
         };
-        assert!(matches!(index(true), Index::Direct(x) if x.slots.is_empty()));
+        // Its edges are numbered in hundreds of parts, and `index_forms_agree` holds
+        // the graph equal to the other forms'.
+        let bits =
+            |x: &DirectIndex| x.slots.is_empty() && (x.present.len() * 64) >> PART_BITS > 100;
+        assert!(matches!(index(true), Index::Direct(x) if bits(&x)));
         assert!(matches!(index(false), Index::Keys(_)));
     }
 
