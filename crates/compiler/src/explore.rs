@@ -582,6 +582,8 @@ struct DirectIndex {
     /// byte a combination, so that the one-word loop tells new targets from known
     /// ones without reading the slots.
     present: Vec<u64>,
+    /// How many combinations there are.
+    combos: usize,
     bytes: Box<[[u32; 256]; DIRECT_WORD_BYTES]>,
 }
 
@@ -650,6 +652,7 @@ impl DirectIndex {
                 vec![0; slots]
             },
             present: vec![0; slots.div_ceil(64)],
+            combos: slots,
             bytes,
         })
     }
@@ -885,6 +888,8 @@ impl IdIndex {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum IndexForm {
     Best,
+    /// A direct table of bits only, whose edges are numbered in parts of
+    /// [`TEST_PART_BITS`], so that small stories cross parts.
     #[cfg_attr(not(test), allow(dead_code))]
     Bits,
     #[cfg_attr(not(test), allow(dead_code))]
@@ -962,6 +967,9 @@ const NUMBERED: u32 = 1 << 31;
 /// table of numbers takes 512 KiB.
 const PART_BITS: u32 = 17;
 
+/// The parts' size, in bits, under [`IndexForm::Bits`]: 32 combinations.
+const TEST_PART_BITS: u32 = 5;
+
 /// Gives each edge of the one-word loop with a direct table its target's number:
 /// `number_of(combination)` for an edge that holds a combination, the rest of the
 /// edge for one tagged [`NUMBERED`]. A tagged edge looks up combination zero, in
@@ -1028,6 +1036,8 @@ struct Search {
     max_states: usize,
     /// What the search reports when it reaches `max_states`.
     stopped: Stopped,
+    /// The size of a part of [`Graph::number_in_parts`], in bits.
+    part_bits: u32,
 }
 
 impl Graph {
@@ -1127,6 +1137,11 @@ impl Graph {
             key: vec![0u64; w],
             max_states,
             stopped,
+            part_bits: if form == IndexForm::Bits {
+                TEST_PART_BITS
+            } else {
+                PART_BITS
+            },
         };
 
         let (first, stop) = runner.start(&mut Entered(&mut g.entered));
@@ -1316,7 +1331,7 @@ impl Graph {
             // choices: room for that many up front (for at most four edges a state)
             // spares the vectors' growth, which in a long-running process copies
             // them. The room is only address space until states fill it.
-            let states = (x.present.len() * 64).min(search.max_states);
+            let states = x.combos.min(search.max_states);
             let choices = runner.choice_count() as usize;
             let edges = (states / story.nodes.len().max(1) * choices).min(states * 4);
             self.reserve(states, edges);
@@ -1556,8 +1571,8 @@ impl Graph {
         };
         if x.slots.is_empty() {
             // The bits are not needed any more: their room goes to the parts.
-            let combos = std::mem::take(&mut x.present).len() * 64;
-            self.number_in_parts(x, combos);
+            x.present = Vec::new();
+            self.number_in_parts(x, search.part_bits);
             return;
         }
         let mut slots = std::mem::take(&mut x.slots);
@@ -1566,8 +1581,8 @@ impl Graph {
         x.slots = slots;
     }
 
-    /// Numbers the edges of the one-word loop with a table of bits only (of
-    /// `combos` combinations), a part of the combinations at a time. Two passes sort
+    /// Numbers the edges of the one-word loop with a table of bits only, a part of
+    /// the table's combinations (`2^part_bits` of them) at a time. Two passes sort
     /// the states (each with its combination's place in its part) and the edges
     /// still to number (by where they are) by part, reading them in order and
     /// writing a stream for each part. Then each part's states fill a table of
@@ -1577,19 +1592,19 @@ impl Graph {
     ///
     /// A part's table is never cleared: an edge only looks up a combination that is
     /// a state found, which its part's states have just written.
-    fn number_in_parts(&mut self, x: &DirectIndex, combos: usize) {
-        let parts = (combos >> PART_BITS) + 1;
-        let low = (1u64 << PART_BITS) - 1;
+    fn number_in_parts(&mut self, x: &DirectIndex, part_bits: u32) {
+        let parts = x.combos.div_ceil(1 << part_bits);
+        let low = (1u64 << part_bits) - 1;
         // Each part's start in `states` and in `tagged`; an edge already numbered
         // counts in an extra part, last, which keeps none.
         let mut state_at = vec![0usize; parts + 2];
         let mut edge_at = vec![0usize; parts + 2];
-        self.each_state_code(x, |_, code| state_at[(code >> PART_BITS) + 1] += 1);
+        self.each_state_code(x, |_, code| state_at[(code >> part_bits) + 1] += 1);
         let part_of = |e: u32| {
             if e & NUMBERED != 0 {
                 parts
             } else {
-                (e >> PART_BITS) as usize
+                (e >> part_bits) as usize
             }
         };
         for &e in &self.edges {
@@ -1599,16 +1614,16 @@ impl Graph {
             state_at[p + 1] += state_at[p];
             edge_at[p + 1] += edge_at[p];
         }
-        // A part's entries: the number (of the state, or of the edge) above the
-        // combination's place in its part.
+        // A state's entry: its number above its combination's place in its part.
         let mut states = vec![0u64; state_at[parts]];
         let mut next = state_at.clone();
         self.each_state_code(x, |id, code| {
-            let p = code >> PART_BITS;
+            let p = code >> part_bits;
             states[next[p]] = (u64::from(id) << 32) | (code as u64 & low);
             next[p] += 1;
         });
-        // Room for the numbered edges' entries too, all written to one place.
+        // An edge's entry: where it is (it holds its target's combination). The
+        // numbered edges' entries are all written to one place past the rest.
         let mut tagged = vec![0u32; edge_at[parts] + 1];
         let mut next = edge_at.clone();
         for (at, e) in self.edges.iter_mut().enumerate() {
@@ -1617,7 +1632,7 @@ impl Graph {
             next[p] += usize::from(p != parts);
             *e &= !NUMBERED;
         }
-        let mut number = vec![0u32; 1 << PART_BITS];
+        let mut number = vec![0u32; 1 << part_bits];
         for p in 0..parts {
             for &s in &states[state_at[p]..state_at[p + 1]] {
                 number[(s & low) as usize] = (s >> 32) as u32;
@@ -2282,6 +2297,12 @@ Done.
         assert!(bits.slots.is_empty());
         assert_eq!(bits.present.len(), combos.div_ceil(64));
         assert!(DirectIndex::new(&layout, combos.div_ceil(8) - 1, true).is_none());
+        // Numbered in parts of 32 combinations, the last of the 144 half full and
+        // holding states, the search finds the graph the table of slots gives.
+        let slots = Graph::explore_with(&story, Limits::default(), IndexForm::Best);
+        let parts = Graph::explore_with(&story, Limits::default(), IndexForm::Bits);
+        assert!(slots.packed.iter().any(|&w| x.code(w) >= 128));
+        assert_eq!(record(&slots), record(&parts));
         // The search picks the direct table for the benchmark story of four variables
         // (about 3 million combinations), but not within a budget of 1 MiB.
         let (_, p) = &Params::explore_bench()[0];
@@ -2324,8 +2345,7 @@ Done.
         };
         // Its edges are numbered in hundreds of parts, and `index_forms_agree` holds
         // the graph equal to the other forms'.
-        let bits =
-            |x: &DirectIndex| x.slots.is_empty() && (x.present.len() * 64) >> PART_BITS > 100;
+        let bits = |x: &DirectIndex| x.slots.is_empty() && x.combos >> PART_BITS > 100;
         assert!(matches!(index(true), Index::Direct(x) if bits(&x)));
         assert!(matches!(index(false), Index::Keys(_)));
     }
