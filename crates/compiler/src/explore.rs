@@ -984,6 +984,14 @@ fn number_tagged(edges: &mut [u32], number_of: impl Fn(usize) -> u32) {
     }
 }
 
+/// The node of the one-word state `s`, whose node is the field `node`, and the
+/// node's first choice id, from `first`.
+#[inline(always)]
+fn word_node(s: u64, node: Field, first: &[u32]) -> (usize, u32) {
+    let n = ((s >> node.shift) & node.mask) as usize;
+    (n, first[n])
+}
+
 /// The kind of a state stopped by `stop` (not a divert loop, whose marker is made
 /// apart).
 #[inline]
@@ -1381,8 +1389,7 @@ impl Graph {
                     continue;
                 }
                 let s = self.packed[h];
-                let n = ((s >> node.shift) & node.mask) as usize;
-                let base = first[n];
+                let (n, base) = word_node(s, node, first);
                 for id in base..base + story.nodes[n].choices.len() as u32 {
                     ats.push(memo.word_locate(id, &prints[id as usize], s));
                 }
@@ -1402,8 +1409,7 @@ impl Graph {
                 if self.kinds[h] != Kind::Waiting {
                     continue;
                 }
-                let n = ((self.packed[h] >> node.shift) & node.mask) as usize;
-                let base = first[n];
+                let (n, base) = word_node(self.packed[h], node, first);
                 for index in 0..story.nodes[n].choices.len() as u32 {
                     let t = Try {
                         at: ats.next().copied().unwrap_or(usize::MAX),
