@@ -24,6 +24,10 @@ pub struct JsonDiagnostic {
     pub node: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub choices: Option<Vec<u32>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
 }
 
 /// Sorts diagnostics by file, line, column and code, and resolves their places.
@@ -50,13 +54,22 @@ pub fn resolve(sources: &[Source], diags: &[Diagnostic]) -> Vec<(JsonDiagnostic,
                     column,
                     node: d.node.clone(),
                     path: d.path.clone(),
+                    choices: d.choices.clone(),
+                    help: d.help.clone(),
                 },
                 d.clone(),
             )
         })
         .collect();
     out.sort_by(|a, b| {
-        (a.0, a.1.line, a.1.column, a.1.code).cmp(&(b.0, b.1.line, b.1.column, b.1.code))
+        (a.0, a.1.line, a.1.column, a.1.code, a.2.rank, &a.1.message).cmp(&(
+            b.0,
+            b.1.line,
+            b.1.column,
+            b.1.code,
+            b.2.rank,
+            &b.1.message,
+        ))
     });
     out.into_iter().map(|(_, j, d)| (j, d)).collect()
 }

@@ -341,18 +341,41 @@ fn teaching_lints_find_choices_without_feedback_and_outcomes_without_debrief() {
     assert_eq!(
         found,
         [
+            ("gameable".to_string(), 2),
+            ("gameable".to_string(), 2),
             ("missing-feedback".to_string(), 7),
             ("missing-debrief".to_string(), 11)
         ]
     );
+    // The surface strategies that win, in strategy order: the shortest text, the first.
+    let messages: Vec<&str> = doc["stories"][0]["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .take(2)
+        .map(|d| d["message"].as_str().unwrap())
+        .collect();
+    assert!(messages[0].contains("shortest"), "{messages:?}");
+    assert!(messages[1].contains("first"), "{messages:?}");
     let o = threshold(&["check", "--teaching", "--deny-warnings", story]);
     assert_eq!(o.status.code(), Some(1));
     // Without the flag, the same story is clean.
     let o = threshold(&["check", "--deny-warnings", story]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
-    // A story with feedback under every choice and a debrief in every outcome.
-    let o = threshold(&["check", "--teaching", "--deny-warnings", SIXTHS]);
-    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    // A story with feedback under every choice and a debrief in every outcome has no
+    // `missing-*` warnings.
+    let o = threshold(&["check", "--teaching", "--format", "json", SIXTHS]);
+    let doc = json(&o);
+    let codes: Vec<&str> = doc["stories"][0]["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap())
+        .collect();
+    assert!(
+        !codes.iter().any(|c| c.starts_with("missing-")),
+        "{codes:?}"
+    );
 }
 
 #[test]

@@ -101,11 +101,17 @@ fn json_has_the_contract_shape() {
     let keys: Vec<&str> = d.as_object().unwrap().keys().map(String::as_str).collect();
     assert_eq!(
         keys,
-        ["code", "severity", "message", "file", "line", "column", "node", "path"]
+        [
+            "code", "severity", "message", "file", "line", "column", "node", "path", "choices",
+            "help"
+        ]
     );
     assert_eq!(d["code"], "dead-end");
     assert_eq!(d["file"], FAIL);
     assert_eq!(d["path"], serde_json::json!(["Walk them out."]));
+    // The same path as the numbers `play --choices` takes.
+    assert_eq!(d["choices"], serde_json::json!([1]));
+    assert!(d["help"].as_str().unwrap().starts_with("make sure some choice"));
     let stats = &story["stats"];
     assert_eq!(stats["nodes"], 6);
     assert_eq!(stats["choices"], 5);

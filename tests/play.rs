@@ -113,7 +113,9 @@ fn json_events_have_the_contract_shapes() {
         ev[3],
         serde_json::json!({"event": "chose", "number": 1, "text": "We're out of time, let's start there next week."})
     );
-    assert_eq!(keys(&ev[4]), ["event", "text"]);
+    assert_eq!(keys(&ev[4]), ["event", "rating", "text"]);
+    // The fixture's notes are not rated.
+    assert_eq!(ev[4]["rating"], serde_json::Value::Null);
     // The guarded repair is offered because trust fell below 5.
     assert_eq!(ev[7]["node"], "hallway");
     assert_eq!(
@@ -126,7 +128,8 @@ fn json_events_have_the_contract_shapes() {
     assert_eq!(
         ev[12],
         serde_json::json!({"event": "outcome", "id": "agreed", "rating": "good", "title": "Held and heard",
-                           "variables": {"calm": 3, "trust": 5, "named": true}})
+                           "variables": {"calm": 3, "trust": 5, "named": true},
+                           "moves": {"good": 0, "mixed": 0, "bad": 0, "unrated": 2}})
     );
 }
 

@@ -25,9 +25,20 @@ pub struct Args {
     /// How far the search may go (reported as `state-limit` when it stops early).
     #[command(flatten)]
     pub limits: SearchLimits,
-    /// Also report the teaching lints: choices without feedback, outcomes without debrief.
+    /// Also report the teaching lints: choices without feedback, outcomes without
+    /// debrief, moves not rated, variables nothing reads, and stories a surface
+    /// strategy wins.
     #[arg(long)]
     pub teaching: bool,
+    /// Report how long each check took (`stats.ms` in JSON, a line in human output).
+    #[arg(long)]
+    pub timings: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct JsonChecks {
+    total: usize,
+    hold: Option<usize>,
 }
 
 #[derive(Debug, Serialize)]
@@ -36,7 +47,9 @@ struct JsonStats {
     choices: usize,
     states: usize,
     edges: usize,
-    ms: u64,
+    checks: JsonChecks,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ms: Option<u64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -81,7 +94,11 @@ pub fn run(args: &Args) -> u8 {
                         choices: 0,
                         states: 0,
                         edges: 0,
-                        ms: 0,
+                        checks: JsonChecks {
+                            total: 0,
+                            hold: None,
+                        },
+                        ms: args.timings.then_some(0),
                     },
                     error: Some(e.to_string()),
                 });
@@ -111,7 +128,11 @@ pub fn run(args: &Args) -> u8 {
                     choices: checked.stats.choices,
                     states: checked.stats.states,
                     edges: checked.stats.edges,
-                    ms,
+                    checks: JsonChecks {
+                        total: checked.stats.checks,
+                        hold: checked.stats.checks_hold,
+                    },
+                    ms: args.timings.then_some(ms),
                 },
                 error: None,
             }),
@@ -130,6 +151,9 @@ pub fn run(args: &Args) -> u8 {
                     "{}",
                     summary_line(&name, ok, errors, warnings, &checked)
                 );
+                if args.timings {
+                    let _ = writeln!(out, "  checked in {ms} ms");
+                }
             }
         }
     }
@@ -165,6 +189,11 @@ fn summary_line(
         ),
         Some(_) => format!("{} explored", plural(s.states, "state")),
     };
+    let checks = match (s.checks, s.checks_hold) {
+        (0, _) => String::new(),
+        (n, Some(hold)) => format!("; {hold} of {} hold", plural(n, "check")),
+        (n, None) => format!("; {} not proven", plural(n, "check")),
+    };
     let verdict = if ok { "ok" } else { "FAILED" };
-    format!("{verdict}: {name}: {counts} ({shape}; {proof})")
+    format!("{verdict}: {name}: {counts} ({shape}; {proof}{checks})")
 }

@@ -109,7 +109,7 @@ pub fn build(session: &Session<'_>) -> Debrief {
     let notes_of = |said: &[Said], at_outcome: bool| -> Vec<String> {
         said.iter()
             .filter_map(|s| match s {
-                Said::Note { node, text }
+                Said::Note { node, text, .. }
                     if story.nodes[*node as usize].is_outcome() == at_outcome =>
                 {
                     Some(text.clone())
@@ -169,7 +169,7 @@ fn doors(story: &Story, session: &Session<'_>) -> Doors {
         number,
         text: text.to_string(),
         best: reach.best[t as usize],
-        to_good: reach.to_good[t as usize].map(|d| d + 1),
+        to_good: reach.to_good[t as usize].map(|d| d.choices + 1),
     };
     let steps = session.steps();
     let mut at = 0u32;
@@ -212,7 +212,7 @@ fn doors(story: &Story, session: &Session<'_>) -> Doors {
                 story.render(&choice.text, &scratch)
             })
             .collect();
-        (d, texts)
+        (d.choices, texts)
     });
     Doors::Known { points, fewest }
 }

@@ -232,7 +232,11 @@ fn emit_body(story: &Story, step: &Step) {
                 "speaker": speaker.map(|s| &story.characters[s as usize].id),
                 "text": text,
             })),
-            Said::Note { text, .. } => emit(json!({"event": "note", "text": text})),
+            Said::Note { text, rating, .. } => emit(json!({
+                "event": "note",
+                "text": text,
+                "rating": rating.map(|r| r.as_str()),
+            })),
         }
     }
 }
@@ -285,6 +289,7 @@ fn play_json(session: &mut Session<'_>, settings: &Settings, files: &Files) -> u
                     "rating": node.rating().map_or("mixed", |r| r.as_str()),
                     "title": node.title.clone().unwrap_or_default(),
                     "variables": variables_json(story, &current.state.vars),
+                    "moves": session.moves(),
                 }));
                 Some(0)
             }

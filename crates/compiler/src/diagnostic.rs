@@ -29,10 +29,14 @@ pub enum Code {
     UnusedVariable,
     MissingFeedback,
     MissingDebrief,
+    CheckFailed,
+    UnreadVariable,
+    UnratedMove,
+    Gameable,
 }
 
 impl Code {
-    pub const ALL: [Code; 21] = [
+    pub const ALL: [Code; 25] = [
         Code::SyntaxError,
         Code::MissingTitle,
         Code::UnknownKey,
@@ -54,6 +58,10 @@ impl Code {
         Code::UnusedVariable,
         Code::MissingFeedback,
         Code::MissingDebrief,
+        Code::CheckFailed,
+        Code::UnreadVariable,
+        Code::UnratedMove,
+        Code::Gameable,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -79,6 +87,10 @@ impl Code {
             Code::UnusedVariable => "unused-variable",
             Code::MissingFeedback => "missing-feedback",
             Code::MissingDebrief => "missing-debrief",
+            Code::CheckFailed => "check-failed",
+            Code::UnreadVariable => "unread-variable",
+            Code::UnratedMove => "unrated-move",
+            Code::Gameable => "gameable",
         }
     }
 
@@ -91,7 +103,10 @@ impl Code {
             | Code::UnreachableChoice
             | Code::UnusedVariable
             | Code::MissingFeedback
-            | Code::MissingDebrief => Severity::Warning,
+            | Code::MissingDebrief
+            | Code::UnreadVariable
+            | Code::UnratedMove
+            | Code::Gameable => Severity::Warning,
             _ => Severity::Error,
         }
     }
@@ -106,6 +121,8 @@ impl Code {
                 | Code::UnreachableNode
                 | Code::UnreachableChoice
                 | Code::UnusedVariable
+                | Code::CheckFailed
+                | Code::Gameable
         )
     }
 }
@@ -154,6 +171,10 @@ pub struct Diagnostic {
     pub node: Option<String>,
     /// Soundness diagnostics: the choices, by text, from the start to the problem.
     pub path: Option<Vec<String>>,
+    /// The same path as the numbers `play --choices` takes (1-based among the offered).
+    pub choices: Option<Vec<u32>>,
+    /// Orders diagnostics that tie on place and code (`gameable`: the strategy's rank).
+    pub rank: u32,
 }
 
 impl Diagnostic {
@@ -172,7 +193,16 @@ impl Diagnostic {
             notes: Vec::new(),
             node: None,
             path: None,
+            choices: None,
+            rank: 0,
         }
+    }
+
+    /// Sets the path, by text and by number.
+    pub fn with_path(mut self, path: (Vec<String>, Vec<u32>)) -> Self {
+        self.path = Some(path.0);
+        self.choices = Some(path.1);
+        self
     }
 
     pub fn with_help(mut self, help: impl Into<String>) -> Self {

@@ -1967,6 +1967,26 @@ impl Graph {
             .collect()
     }
 
+    /// The path to state `i` as choice texts and as the numbers `play --choices` takes
+    /// (1-based among the choices offered at each step).
+    pub fn route(&self, story: &Story, i: u32) -> (Vec<String>, Vec<u32>) {
+        let runner = Runner::new(story);
+        let mut s = runner.initial_state();
+        let mut offered = Vec::new();
+        let trail = self.trail(i);
+        trail
+            .windows(2)
+            .map(|w| {
+                self.state_into(w[0], &mut s);
+                let index = self.parent_choice[w[1] as usize] as usize;
+                runner.available(&s, &mut offered);
+                let number = offered.iter().take_while(|&&k| k < index).count() as u32 + 1;
+                let choice = &story.nodes[s.node as usize].choices[index];
+                (story.render(&choice.text, &s), number)
+            })
+            .unzip()
+    }
+
     /// Whether every waiting state can reach an outcome, found by sweeping over the
     /// states, deepest first, marking those with an edge to a marked state, until a
     /// sweep marks nothing new: the usual case of a sound story costs a few passes

@@ -624,7 +624,13 @@ fn expr_mask(e: &Expr, layout: &Layout, bits: &mut Sparse) {
     e.walk(&mut |x| match x {
         Expr::Var(v) => bits.extend(layout.var_bits(*v)),
         Expr::Seen(n) => bits.extend(layout.seen_bit(*n)),
-        _ => {}
+        // Only checks hold `at()`, but a transition that read it would read the node.
+        Expr::At(_) => bits.extend(
+            layout
+                .node_run()
+                .map(|(word, shift, len)| (word, ((1u64 << len) - 1) << shift)),
+        ),
+        Expr::Const(_) | Expr::Not(_) | Expr::Neg(_) | Expr::Bin(..) => {}
     });
 }
 

@@ -35,7 +35,7 @@ fn prec(e: &Expr) -> u8 {
         Expr::Bin(BinOp::Add | BinOp::Sub, ..) => 5,
         Expr::Neg(_) => 6,
         Expr::Const(c) if *c < 0 => 6,
-        Expr::Const(_) | Expr::Var(_) | Expr::Seen(_) => 7,
+        Expr::Const(_) | Expr::Var(_) | Expr::Seen(_) | Expr::At(_) => 7,
     }
 }
 
@@ -43,7 +43,7 @@ fn prec(e: &Expr) -> u8 {
 fn is_bool(story: &Story, e: &Expr) -> bool {
     match e {
         Expr::Var(v) => story.variables[*v as usize].is_bool(),
-        Expr::Seen(_) | Expr::Not(_) => true,
+        Expr::Seen(_) | Expr::At(_) | Expr::Not(_) => true,
         Expr::Bin(op, ..) => !matches!(op, BinOp::Add | BinOp::Sub),
         Expr::Const(_) | Expr::Neg(_) => false,
     }
@@ -70,6 +70,9 @@ fn write_expr(story: &Story, e: &Expr, want: Want, out: &mut String) {
         Expr::Var(v) => out.push_str(&story.variables[*v as usize].name),
         Expr::Seen(n) => {
             let _ = write!(out, "seen({})", story.nodes[*n as usize].id);
+        }
+        Expr::At(n) => {
+            let _ = write!(out, "at({})", story.nodes[*n as usize].id);
         }
         Expr::Not(x) => {
             out.push_str("not ");

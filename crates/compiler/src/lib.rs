@@ -2,6 +2,7 @@
 //! soundness analysis that proves every reachable state can reach an outcome. No IO.
 
 pub mod analyze;
+pub mod checks;
 pub mod diagnostic;
 pub mod explore;
 mod footprint;
@@ -9,6 +10,7 @@ pub mod graph_export;
 mod lower;
 pub mod reach;
 pub mod soundness;
+pub mod teaching;
 
 pub use diagnostic::{Code, Diagnostic, LineIndex, Note, Severity, Site};
 pub use explore::{Graph, Limits, Stopped, DEFAULT_MAX_MEMORY_MIB, DEFAULT_MAX_STATES};
@@ -19,7 +21,8 @@ pub use lower::{lower, Lowered, Source, SourceMap};
 pub struct CheckOptions {
     /// How far the soundness phase's search may go.
     pub limits: Limits,
-    /// Also report the teaching lints (`missing-feedback`, `missing-debrief`).
+    /// Also report the teaching lints (`missing-feedback`, `missing-debrief`,
+    /// `unread-variable`, `unrated-move`, `gameable`).
     pub teaching: bool,
 }
 
@@ -30,6 +33,11 @@ pub struct Stats {
     pub choices: usize,
     pub states: usize,
     pub edges: usize,
+    /// How many checks the story states.
+    pub checks: usize,
+    /// How many of them hold; `None` when they were not proven (static errors, or the
+    /// state limit).
+    pub checks_hold: Option<usize>,
 }
 
 /// Everything `threshold check` learns about one story.
@@ -51,17 +59,26 @@ pub fn check(sources: &[Source], options: CheckOptions) -> Checked {
     let mut stats = Stats {
         nodes: lowered.node_count,
         choices: lowered.choice_count,
+        checks: lowered.map.checks.len(),
         ..Stats::default()
     };
+    if options.teaching {
+        diagnostics.extend(teaching::static_lints(&lowered));
+    }
     let mut graph = None;
     if let Some(story) = &lowered.story {
-        if options.teaching {
-            diagnostics.extend(teaching_lints(story, &lowered));
-        }
         let s = soundness::check(story, &lowered.map, &lowered.used_vars, options.limits);
         stats.states = s.graph.state_count;
         stats.edges = s.graph.edge_count();
         diagnostics.extend(s.diagnostics);
+        if !s.graph.limited() {
+            let proof = checks::prove(story, &lowered.map, &s.graph);
+            stats.checks_hold = Some(proof.hold);
+            diagnostics.extend(proof.diagnostics);
+            if options.teaching {
+                diagnostics.extend(teaching::gameable(story, &lowered));
+            }
+        }
         graph = Some(s.graph);
     }
     Checked {
@@ -70,37 +87,6 @@ pub fn check(sources: &[Source], options: CheckOptions) -> Checked {
         stats,
         graph,
     }
-}
-
-fn teaching_lints(story: &threshold_runtime::ir::Story, lowered: &Lowered) -> Vec<Diagnostic> {
-    let mut out = Vec::new();
-    for (n, node) in story.nodes.iter().enumerate() {
-        if node.is_outcome() && !lowered.node_has_note[n] {
-            out.push(
-                Diagnostic::new(
-                    Code::MissingDebrief,
-                    lowered.map.nodes[n],
-                    format!("the outcome `{}` has no debrief note", node.id),
-                    "no `!` note in this outcome",
-                )
-                .with_help("add a `! …` line that explains what led here and what it teaches"),
-            );
-        }
-        for (c, _) in node.choices.iter().enumerate() {
-            if !lowered.choice_has_note[n][c] {
-                out.push(
-                    Diagnostic::new(
-                        Code::MissingFeedback,
-                        lowered.map.choices[n][c],
-                        "this choice has no feedback note",
-                        "no `!` note under this choice",
-                    )
-                    .with_help("add a `! …` line under the choice that explains the move"),
-                );
-            }
-        }
-    }
-    out
 }
 
 /// Compiles a one-file story for a unit test; panics on an error.

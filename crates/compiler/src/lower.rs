@@ -27,6 +27,10 @@ pub struct SourceMap {
     pub vars: Vec<Site>,
     /// The `title:` line (or the start of the first file).
     pub title: Site,
+    /// Each check line, at its first column, in story order.
+    pub checks: Vec<Site>,
+    /// The first column of the `title:` line (or the start of the first file).
+    pub title_line: Site,
 }
 
 /// The result of the static phase.
@@ -44,6 +48,18 @@ pub struct Lowered {
     /// Per IR node: whether it has at least one `!` note; per choice likewise.
     pub node_has_note: Vec<bool>,
     pub choice_has_note: Vec<Vec<bool>>,
+    /// Per choice: whether every syntactic path through its body passes a rated note
+    /// before its divert.
+    pub choice_always_rated: Vec<Vec<bool>>,
+    /// Whether any note of the story is rated.
+    pub rates_notes: bool,
+    /// Per IR node: its id, and whether it is an outcome.
+    pub node_ids: Vec<(String, bool)>,
+    /// Per variable: its name, whether any expression reads it, and whether an effect
+    /// changes it.
+    pub var_names: Vec<String>,
+    pub read_vars: Vec<bool>,
+    pub written_vars: Vec<bool>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,6 +88,8 @@ struct VarInfo {
 struct NodeInfo {
     index: u32,
     is_outcome: bool,
+    rating: Option<ast::Rating>,
+    has_choices: bool,
 }
 
 const KNOWN_KEYS: [&str; 6] = [
@@ -94,7 +112,14 @@ struct Lowerer {
     vars: Names<(VarInfo, Site)>,
     nodes: Names<(NodeInfo, Site)>,
     used: Vec<bool>,
+    read: Vec<bool>,
+    written: Vec<bool>,
     in_outcome: bool,
+    /// Lowering a choice's body: rated notes are allowed.
+    in_choice: bool,
+    /// Lowering a check: `at()` and `ended()` are allowed.
+    in_check: bool,
+    rates_notes: bool,
     lines: Vec<LineIndex>,
     /// Names whose declaration did not parse: not reported again when used.
     broken: Vec<String>,
@@ -113,7 +138,12 @@ pub fn lower(sources: &[Source]) -> Lowered {
         vars: Names::default(),
         nodes: Names::default(),
         used: Vec::new(),
+        read: Vec::new(),
+        written: Vec::new(),
         in_outcome: false,
+        in_choice: false,
+        in_check: false,
+        rates_notes: false,
         lines: sources.iter().map(|s| LineIndex::new(&s.text)).collect(),
         broken: Vec::new(),
     };
@@ -243,10 +273,14 @@ pub fn lower(sources: &[Source]) -> Lowered {
                     });
                     var_sites.push(lw.site(*decl_span));
                 }
+                // Checks are lowered once every node is known.
+                ast::Decl::Check(_) => {}
             }
         }
     }
     lw.used = vec![false; variables.len()];
+    lw.read = vec![false; variables.len()];
+    lw.written = vec![false; variables.len()];
 
     // Node names, across all files.
     let mut node_count = 0;
@@ -277,6 +311,11 @@ pub fn lower(sources: &[Source]) -> Lowered {
                     NodeInfo {
                         index,
                         is_outcome: n.is_outcome(),
+                        rating: match &n.kind {
+                            ast::NodeKind::Outcome { rating, .. } => Some(*rating),
+                            ast::NodeKind::Scene { .. } => None,
+                        },
+                        has_choices: !n.choices.is_empty(),
                     },
                     site,
                 ),
@@ -369,7 +408,19 @@ pub fn lower(sources: &[Source]) -> Lowered {
         title: title_site,
         nodes: Vec::with_capacity(kept_count as usize),
         choices: Vec::with_capacity(kept_count as usize),
+        checks: Vec::new(),
+        title_line: Site {
+            file: title_site.file,
+            span: {
+                let text = &sources.get(title_site.file).map_or("", |s| s.text.as_str());
+                let at = title_site.span.start.min(text.len());
+                let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+                Span::new(start, start)
+            },
+        },
     };
+    let mut choice_always_rated = Vec::with_capacity(kept_count as usize);
+    let mut node_ids = Vec::with_capacity(kept_count as usize);
     let mut node_has_note = Vec::with_capacity(kept_count as usize);
     let mut choice_has_note = Vec::with_capacity(kept_count as usize);
     // The bodies are lowered last: text moves from the AST into the IR.
@@ -383,11 +434,32 @@ pub fn lower(sources: &[Source]) -> Lowered {
                 map.choices
                     .push(n.choices.iter().map(|c| lw.site(c.span)).collect());
                 node_has_note.push(has_note(&n.body));
-                choice_has_note.push(n.choices.iter().map(|c| has_note(&c.body)).collect());
+                choice_has_note.push(n.choices.iter().map(|c| passes_note(&c.body)).collect());
+                choice_always_rated
+                    .push(n.choices.iter().map(|c| always_rated(&c.body)).collect());
+                node_ids.push((n.id.name.clone(), n.is_outcome()));
                 nodes.push(lowered);
             }
         }
     }
+
+    // Checks, across all files, once every node is known.
+    let mut checks = Vec::new();
+    lw.in_check = true;
+    lw.in_outcome = true;
+    for (file, p) in parsed.iter().enumerate() {
+        lw.file = file;
+        for d in &p.file.decls {
+            if let ast::Decl::Check(c) = d {
+                checks.push(lw.check(c, &sources[file].text));
+                let line_start = sources[file].text[..c.span.start]
+                    .rfind('\n')
+                    .map_or(0, |i| i + 1);
+                map.checks.push(lw.site(Span::new(line_start, line_start)));
+            }
+        }
+    }
+    lw.in_check = false;
 
     let has_errors = lw.diags.iter().any(Diagnostic::is_error);
     let story = match (has_errors, start) {
@@ -401,8 +473,9 @@ pub fn lower(sources: &[Source]) -> Lowered {
             start,
             files: sources.iter().map(|s| s.name.clone()).collect(),
             characters,
-            variables,
+            variables: variables.clone(),
             nodes,
+            checks,
         }),
         _ => None,
     };
@@ -415,6 +488,12 @@ pub fn lower(sources: &[Source]) -> Lowered {
         choice_count,
         node_has_note,
         choice_has_note,
+        choice_always_rated,
+        rates_notes: lw.rates_notes,
+        node_ids,
+        var_names: variables.iter().map(|v| v.name.clone()).collect(),
+        read_vars: lw.read,
+        written_vars: lw.written,
     }
 }
 
@@ -431,6 +510,95 @@ fn has_note(block: &[ast::Stmt]) -> bool {
         }
         _ => false,
     })
+}
+
+/// Whether some syntactic path through a choice's body passes a note before it ends;
+/// a path ends at its first divert.
+fn passes_note(block: &[ast::Stmt]) -> bool {
+    body_paths(block, &|s| matches!(s, ast::Stmt::Note { .. })).marked
+}
+
+/// Whether every syntactic path through a choice's body passes a rated note before
+/// its divert.
+fn always_rated(block: &[ast::Stmt]) -> bool {
+    !body_paths(block, &|s| matches!(s, ast::Stmt::Note { rating: Some(_), .. })).unmarked
+}
+
+/// A set of syntactic paths, as `falls-through` walks them: whether it holds a path
+/// that passed a marked statement, and whether it holds one that did not.
+#[derive(Debug, Clone, Copy, Default)]
+struct Paths {
+    marked: bool,
+    unmarked: bool,
+}
+
+impl Paths {
+    fn is_empty(self) -> bool {
+        !self.marked && !self.unmarked
+    }
+
+    fn union(self, o: Paths) -> Paths {
+        Paths {
+            marked: self.marked || o.marked,
+            unmarked: self.unmarked || o.unmarked,
+        }
+    }
+}
+
+/// Every path through a choice's body, ended at its divert or run off the end.
+fn body_paths(block: &[ast::Stmt], marks: &impl Fn(&ast::Stmt) -> bool) -> Paths {
+    let start = Paths {
+        marked: false,
+        unmarked: true,
+    };
+    let (ended, open) = walk_paths(block, start, marks);
+    ended.union(open)
+}
+
+/// Runs the paths `cur` through `block`: those that end at a divert in it, and those
+/// that run out of its end.
+fn walk_paths(
+    block: &[ast::Stmt],
+    mut cur: Paths,
+    marks: &impl Fn(&ast::Stmt) -> bool,
+) -> (Paths, Paths) {
+    let mut ended = Paths::default();
+    for s in block {
+        if cur.is_empty() {
+            break;
+        }
+        match s {
+            ast::Stmt::Divert { .. } | ast::Stmt::Invalid { diverts: true, .. } => {
+                ended = ended.union(cur);
+                cur = Paths::default();
+            }
+            ast::Stmt::If {
+                branches,
+                else_body,
+                ..
+            } => {
+                let mut open = Paths::default();
+                let arms = branches
+                    .iter()
+                    .map(|b| b.body.as_slice())
+                    .chain(std::iter::once(else_body.as_ref().map_or(&[][..], |e| &e.body)));
+                for arm in arms {
+                    let (e, o) = walk_paths(arm, cur, marks);
+                    ended = ended.union(e);
+                    open = open.union(o);
+                }
+                cur = open;
+            }
+            s if marks(s) => {
+                cur = Paths {
+                    marked: true,
+                    unmarked: false,
+                };
+            }
+            _ => {}
+        }
+    }
+    (ended, cur)
 }
 
 fn syntax_diagnostic(file: usize, e: &SyntaxError) -> Diagnostic {
@@ -558,6 +726,7 @@ impl Lowerer {
     /// Lowers a node; the text of its lines moves into the IR.
     fn node(&mut self, n: &mut ast::Node) -> ir::Node {
         self.in_outcome = n.is_outcome();
+        self.in_choice = false;
         let body = self.block(&mut n.body);
         let has_choices = !n.choices.is_empty();
         if !n.is_outcome() && !n.broken && !has_choices && !always_diverts(&n.body) {
@@ -583,7 +752,9 @@ impl Lowerer {
             .map(|c| {
                 let guard = c.guard.as_ref().map(|g| self.condition(g, "a guard"));
                 let text = self.text(&mut c.text);
+                self.in_choice = true;
                 let body = self.block(&mut c.body);
+                self.in_choice = false;
                 if !always_diverts(&c.body) {
                     self.diags.push(
                         Diagnostic::new(
@@ -613,11 +784,7 @@ impl Lowerer {
             }
             ast::NodeKind::Outcome { rating, title } => (
                 ir::NodeKind::Outcome {
-                    rating: match rating {
-                        ast::Rating::Good => ir::Rating::Good,
-                        ast::Rating::Mixed => ir::Rating::Mixed,
-                        ast::Rating::Bad => ir::Rating::Bad,
-                    },
+                    rating: ir_rating(*rating),
                 },
                 Some(title.value.clone()),
             ),
@@ -676,9 +843,18 @@ impl Lowerer {
                         text: self.text(text),
                     });
                 }
-                ast::Stmt::Note { text, .. } => out.push(ir::Stmt::Note {
-                    text: self.text(text),
-                }),
+                ast::Stmt::Note { text, rating, span } => {
+                    if rating.is_some() {
+                        self.rates_notes = true;
+                        if !self.in_choice {
+                            self.misplaced_rating(*span);
+                        }
+                    }
+                    out.push(ir::Stmt::Note {
+                        text: self.text(text),
+                        rating: rating.map(ir_rating),
+                    });
+                }
                 ast::Stmt::Effects { effects, .. } => {
                     let effects = effects.iter().filter_map(|e| self.effect(e)).collect();
                     out.push(ir::Stmt::Effects { effects });
@@ -829,6 +1005,7 @@ impl Lowerer {
         let (value, vty) = self.expr(&e.value);
         let (index, tty, lo, hi) = target?;
         self.used[index as usize] = true;
+        self.written[index as usize] = true;
         let vty = vty?;
         let op = match e.op {
             ast::AssignOp::Set => ir::AssignOp::Set,
@@ -898,6 +1075,68 @@ impl Lowerer {
         })
     }
 
+    fn misplaced_rating(&mut self, span: Span) {
+        let where_ = if self.in_outcome {
+            "an outcome"
+        } else {
+            "a scene's opening lines"
+        };
+        self.diags.push(
+            Diagnostic::new(
+                Code::MisplacedStatement,
+                self.site(span),
+                format!("a rated note rates a move, but this one stands in {where_}"),
+                "not under a choice",
+            )
+            .with_help(
+                "move it under the choice it rates, or drop the rating word to make it a plain note",
+            ),
+        );
+    }
+
+    fn only_in_checks(&mut self, span: Span, what: &str) {
+        self.diags.push(
+            Diagnostic::new(
+                Code::MisplacedStatement,
+                self.site(span),
+                format!("`{what}(…)` exists only in `check` lines"),
+                "only in checks",
+            )
+            .with_help(match what {
+                "at" => "to ask whether play went through a node, use `seen(NODE)`",
+                _ => "an outcome's rating is known only when play has ended; state it in a `check` line",
+            }),
+        );
+    }
+
+    /// Lowers a `check` line; `text` is its file's source.
+    fn check(&mut self, c: &ast::Check, text: &str) -> ir::Check {
+        let kind = match &c.kind {
+            ast::CheckKind::Always(e) => ir::CheckKind::Always {
+                expr: self.condition(e, "a check"),
+            },
+            ast::CheckKind::Never(e) => ir::CheckKind::Never {
+                expr: self.condition(e, "a check"),
+            },
+            ast::CheckKind::CanReach(e) => ir::CheckKind::CanReach {
+                expr: self.condition(e, "a check"),
+            },
+            ast::CheckKind::Whenever(a, b) => ir::CheckKind::Whenever {
+                when: self.condition(a, "a check"),
+                reach: self.condition(b, "a check"),
+            },
+        };
+        let end = c.label.as_ref().map_or(c.span.end, |l| l.span.start);
+        let written = text[c.span.start..end].trim();
+        let written = written.strip_prefix("check").unwrap_or(written).trim();
+        ir::Check {
+            kind,
+            label: c.label.as_ref().map(|l| l.value.clone()),
+            text: written.to_string(),
+            at: self.pos(c.span),
+        }
+    }
+
     fn unknown_variable(&mut self, name: &str, span: Span) {
         if self.broken.iter().any(|b| b == name) {
             // Its declaration did not parse and is reported there.
@@ -950,6 +1189,7 @@ impl Lowerer {
             ast::ExprKind::Var(name) => match self.vars.get(name) {
                 Some((info, _)) => {
                     self.used[info.index as usize] = true;
+                    self.read[info.index as usize] = true;
                     false
                 }
                 None => {
@@ -958,6 +1198,42 @@ impl Lowerer {
                 }
             },
             ast::ExprKind::Seen(id) => self.target(id, "`seen()`").is_none(),
+            ast::ExprKind::At(id) => {
+                if !self.in_check {
+                    self.only_in_checks(e.span, "at");
+                    return true;
+                }
+                let Some(index) = self.target(id, "`at()`") else {
+                    return true;
+                };
+                let info = &self.nodes[index as usize].0;
+                if !info.is_outcome && !info.has_choices {
+                    self.diags.push(
+                        Diagnostic::new(
+                            Code::MisplacedStatement,
+                            self.site(e.span),
+                            format!(
+                                "`at({})` can never hold: `{}` has no choices, so play only passes through it",
+                                id.name, id.name
+                            ),
+                            "play never waits here",
+                        )
+                        .with_help(format!(
+                            "to ask whether play went through it, use `seen({})`",
+                            id.name
+                        )),
+                    );
+                    return true;
+                }
+                false
+            }
+            ast::ExprKind::Ended(_) => {
+                if !self.in_check {
+                    self.only_in_checks(e.span, "ended");
+                    return true;
+                }
+                false
+            }
             ast::ExprKind::Unary(_, x) => self.report_unknown_names(x),
             ast::ExprKind::Binary(_, a, b) => {
                 let a = self.report_unknown_names(a);
@@ -1001,6 +1277,20 @@ impl Lowerer {
                 ir::Expr::Seen(self.nodes[id.name.as_str()].0.index),
                 Ty::Bool,
             ),
+            ast::ExprKind::At(id) => (
+                ir::Expr::At(self.nodes[id.name.as_str()].0.index),
+                Ty::Bool,
+            ),
+            // `ended(R)`: at one of the outcomes rated R.
+            ast::ExprKind::Ended(r) => {
+                let at = self
+                    .nodes
+                    .values()
+                    .filter(|(i, _)| i.rating == Some(*r))
+                    .map(|(i, _)| ir::Expr::At(i.index))
+                    .reduce(|a, b| ir::Expr::Bin(ir::BinOp::Or, Box::new(a), Box::new(b)));
+                (at.unwrap_or(ir::Expr::Const(0)), Ty::Bool)
+            }
             ast::ExprKind::Unary(op, x) => {
                 let (xe, xt) = self.typed(x);
                 match op {
@@ -1069,6 +1359,14 @@ impl Lowerer {
                 (ir::Expr::Bin(irop, Box::new(ae), Box::new(be)), ty)
             }
         }
+    }
+}
+
+fn ir_rating(r: ast::Rating) -> ir::Rating {
+    match r {
+        ast::Rating::Good => ir::Rating::Good,
+        ast::Rating::Mixed => ir::Rating::Mixed,
+        ast::Rating::Bad => ir::Rating::Bad,
     }
 }
 

@@ -1,8 +1,13 @@
 //! What can still be reached from each explored state: the best outcome rating, and the
-//! fewest choices to a `good` outcome. The player's debrief ("where the other doors
+//! recommended way to a `good` outcome (fewest moves not rated `good`, then fewest
+//! choices). The player's debrief ("where the other doors
 //! led") reads these numbers off the same graph the soundness proof explores.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
 use threshold_runtime::ir::{Rating, Story};
+use threshold_runtime::{Runner, Sink};
 
 use crate::explore::{Graph, Kind};
 
@@ -12,9 +17,13 @@ pub struct Reach {
     /// The best rating of any outcome reachable from the state (`good` beats `mixed`
     /// beats `bad`); `None` when no outcome is reachable.
     pub best: Vec<Option<Rating>>,
-    /// The fewest choices from the state to a `good` outcome; `None` when none is
-    /// reachable.
-    pub to_good: Vec<Option<u32>>,
+    /// The cost of the recommended way from the state to a `good` outcome (moves not
+    /// rated `good`, then choices); `None` when none is reachable.
+    pub to_good: Vec<Option<Cost>>,
+    /// The move rating of every edge, in [`Graph::successors`] order.
+    ratings: Vec<Option<Rating>>,
+    /// Where each state's edges start in `ratings`.
+    starts: Vec<usize>,
 }
 
 /// The better of two ratings (`None` is worse than any rating).
@@ -29,8 +38,8 @@ pub fn better(a: Option<Rating>, b: Option<Rating>) -> Option<Rating> {
 
 impl Reach {
     /// Computes both tables: best ratings by one pass over the strongly connected
-    /// components in reverse topological order, distances by a backward breadth-first
-    /// search from the `good` outcome states.
+    /// components in reverse topological order, the recommended costs by a backward
+    /// Dijkstra search from the `good` outcome states.
     pub fn compute(story: &Story, graph: &Graph) -> Reach {
         let n = graph.len();
         let rating_of = |i: usize| -> Option<Rating> {
@@ -65,7 +74,9 @@ impl Reach {
         }
         let best = (0..n).map(|i| comp_best[comps.comp[i] as usize]).collect();
 
-        // Fewest choices to a good outcome: breadth-first over reversed edges.
+        // The recommended way to a good outcome: backward Dijkstra over the reversed
+        // edges with the cost (moves not rated good, choices), compared in that order.
+        let ratings = edge_ratings(story, graph);
         let mut rev_start = vec![0u32; n + 1];
         for i in 0..n as u32 {
             for (t, _) in graph.successors(i) {
@@ -76,44 +87,67 @@ impl Reach {
             rev_start[i + 1] += rev_start[i];
         }
         let mut fill = rev_start.clone();
-        let mut rev = vec![0u32; rev_start[n] as usize];
+        let mut rev = vec![(0u32, false); rev_start[n] as usize];
+        let mut e = 0;
         for i in 0..n as u32 {
             for (t, _) in graph.successors(i) {
-                rev[fill[t as usize] as usize] = i;
+                let poor = ratings[e] != Some(Rating::Good);
+                rev[fill[t as usize] as usize] = (i, poor);
                 fill[t as usize] += 1;
+                e += 1;
             }
         }
-        let mut to_good: Vec<Option<u32>> = vec![None; n];
-        let mut queue = std::collections::VecDeque::new();
+        let mut to_good: Vec<Option<Cost>> = vec![None; n];
+        let mut heap = BinaryHeap::new();
         for (i, d) in to_good.iter_mut().enumerate() {
             if rating_of(i) == Some(Rating::Good) {
-                *d = Some(0);
-                queue.push_back(i as u32);
+                *d = Some(Cost::default());
+                heap.push(Reverse((Cost::default(), i as u32)));
             }
         }
-        while let Some(t) = queue.pop_front() {
-            let d = to_good[t as usize].unwrap_or(0) + 1;
-            for &p in &rev[rev_start[t as usize] as usize..rev_start[t as usize + 1] as usize] {
-                if to_good[p as usize].is_none() {
-                    to_good[p as usize] = Some(d);
-                    queue.push_back(p);
+        while let Some(Reverse((d, t))) = heap.pop() {
+            if to_good[t as usize] != Some(d) {
+                continue;
+            }
+            for &(p, poor) in &rev[rev_start[t as usize] as usize..rev_start[t as usize + 1] as usize] {
+                let c = d.after(poor);
+                if to_good[p as usize].is_none_or(|old| c < old) {
+                    to_good[p as usize] = Some(c);
+                    heap.push(Reverse((c, p)));
                 }
             }
         }
-        Reach { best, to_good }
+        Reach {
+            best,
+            to_good,
+            ratings,
+            starts: edge_starts(graph),
+        }
     }
 
-    /// A shortest play from `from` to a `good` outcome, as `(state, choice index)` pairs:
-    /// at each state, the first choice in source order that stays on a shortest way.
-    /// Empty when `from` is a good outcome or none is reachable.
+    /// The move rating of the choice with index `choice` out of state `i`.
+    pub fn edge_rating(&self, graph: &Graph, i: u32, choice: u32) -> Option<Rating> {
+        let e0 = self.starts[i as usize];
+        graph
+            .successors(i)
+            .position(|(_, c)| c == choice)
+            .and_then(|k| self.ratings[e0 + k])
+    }
+
+    /// The recommended play from `from` to a `good` outcome, as `(state, choice index)`
+    /// pairs: the fewest moves not rated `good`, then the fewest choices, then the
+    /// smallest choice numbers. Empty when `from` is a good outcome or none is reachable.
     pub fn path_to_good(&self, graph: &Graph, from: u32) -> Vec<(u32, u32)> {
         let mut out = Vec::new();
         let mut at = from;
-        while let Some(d) = self.to_good[at as usize].filter(|&d| d > 0) {
-            let Some((t, c)) = graph
-                .successors(at)
-                .find(|&(t, _)| self.to_good[t as usize] == Some(d - 1))
-            else {
+        while let Some(d) = self.to_good[at as usize].filter(|d| d.choices > 0) {
+            // Successors come in source order, so the first optimal one has the
+            // smallest choice number.
+            let e0 = self.starts[at as usize];
+            let Some((_, (t, c))) = graph.successors(at).enumerate().find(|&(k, (t, _))| {
+                let poor = self.ratings[e0 + k] != Some(Rating::Good);
+                self.to_good[t as usize].map(|x| x.after(poor)) == Some(d)
+            }) else {
                 break;
             };
             out.push((at, c));
@@ -121,6 +155,66 @@ impl Reach {
         }
         out
     }
+}
+
+/// The cost of a way to a good outcome: moves not rated `good`, then choices.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Cost {
+    pub poor_moves: u32,
+    pub choices: u32,
+}
+
+impl Cost {
+    /// The cost of one more move in front.
+    fn after(self, poor: bool) -> Cost {
+        Cost {
+            poor_moves: self.poor_moves + u32::from(poor),
+            choices: self.choices + 1,
+        }
+    }
+}
+
+/// Where each state's edges start in the flat list of edges.
+fn edge_starts(graph: &Graph) -> Vec<usize> {
+    let mut v = Vec::with_capacity(graph.len() + 1);
+    let mut at = 0;
+    for i in 0..graph.len() as u32 {
+        v.push(at);
+        at += graph.successors(i).count();
+    }
+    v.push(at);
+    v
+}
+
+/// Records the rating a transition gives its move.
+struct MoveSink(Option<Rating>);
+
+impl Sink for MoveSink {
+    fn moved(&mut self, rating: Option<Rating>) {
+        self.0 = rating;
+    }
+}
+
+/// The move rating of every edge, in [`Graph::successors`] order, as the runtime's
+/// transition function gives it.
+pub fn edge_ratings(story: &Story, graph: &Graph) -> Vec<Option<Rating>> {
+    let mut runner = Runner::new(story);
+    let mut from = runner.initial_state();
+    let mut s = runner.initial_state();
+    let mut out = Vec::with_capacity(graph.edge_count());
+    for i in 0..graph.len() as u32 {
+        if graph.successors(i).next().is_none() {
+            continue;
+        }
+        graph.state_into(i, &mut from);
+        for (_, c) in graph.successors(i) {
+            s.clone_from(&from);
+            let mut sink = MoveSink(None);
+            runner.choose(&mut s, c as usize, &mut sink);
+            out.push(sink.0);
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -181,13 +275,13 @@ Done.
         let graph = Graph::explore(&story, 1000);
         let reach = Reach::compute(&story, &graph);
         assert_eq!(reach.best[0], Some(Rating::Good));
-        assert_eq!(reach.to_good[0], Some(2));
+        assert_eq!(reach.to_good[0].map(|c| c.choices), Some(2));
         let leave = after(&graph, 0, 0);
         assert_eq!(reach.best[leave as usize], Some(Rating::Bad));
         assert_eq!(reach.to_good[leave as usize], None);
         let stay = after(&graph, 0, 1);
         assert_eq!(reach.best[stay as usize], Some(Rating::Good));
-        assert_eq!(reach.to_good[stay as usize], Some(1));
+        assert_eq!(reach.to_good[stay as usize].map(|c| c.choices), Some(1));
         // "Wait." loops back to the start state: same component, same best.
         let wait = after(&graph, 0, 2);
         assert_eq!(wait, 0);
@@ -208,7 +302,7 @@ Done.
             assert_eq!(s, at);
             at = after(&graph, s, c);
         }
-        assert_eq!(reach.to_good[at as usize], Some(0));
+        assert_eq!(reach.to_good[at as usize], Some(Cost::default()));
     }
 
     #[test]

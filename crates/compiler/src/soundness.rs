@@ -84,7 +84,7 @@ pub fn check(story: &Story, map: &SourceMap, used_vars: &[bool], limits: Limits)
             }
         ));
         d.node = Some(node_id(n));
-        d.path = Some(graph.path(story, i));
+        d = d.with_path(graph.route(story, i));
         diags.push(d);
     }
 
@@ -142,7 +142,7 @@ pub fn check(story: &Story, map: &SourceMap, used_vars: &[bool], limits: Limits)
         };
         let mut d = Diagnostic::new(Code::NoOutcome, map.nodes[n], message, label).with_help(help);
         d.node = Some(id.clone());
-        d.path = Some(graph.path(story, i));
+        d = d.with_path(graph.route(story, i));
         diags.push(d);
     }
 
@@ -187,7 +187,9 @@ pub fn check(story: &Story, map: &SourceMap, used_vars: &[bool], limits: Limits)
             )
             .with_help("its guard is false in every state that reaches the scene; loosen the guard or remove the choice");
             d.node = Some(node.id.clone());
-            d.path = first_state_at[n].map(|i| graph.path(story, i));
+            if let Some(i) = first_state_at[n] {
+                d = d.with_path(graph.route(story, i));
+            }
             diags.push(d);
         }
     }

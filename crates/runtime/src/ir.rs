@@ -30,6 +30,47 @@ pub struct Story {
     pub characters: Vec<Character>,
     pub variables: Vec<Variable>,
     pub nodes: Vec<Node>,
+    /// The author's checks, in story order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<Check>,
+}
+
+/// A property of the story, proven over every reachable state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Check {
+    #[serde(flatten)]
+    pub kind: CheckKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// The check as written, after `check` and before the label.
+    pub text: String,
+    pub at: Pos,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "form", rename_all = "snake_case")]
+pub enum CheckKind {
+    /// Every reachable state satisfies the expression.
+    Always { expr: Expr },
+    /// No reachable state satisfies the expression.
+    Never { expr: Expr },
+    /// Some reachable state satisfies the expression.
+    CanReach { expr: Expr },
+    /// From every reachable state satisfying `when`, a state satisfying `reach` is
+    /// reachable (the state itself counts).
+    Whenever { when: Expr, reach: Expr },
+}
+
+impl CheckKind {
+    /// The check's expressions, in the order written.
+    pub fn exprs(&self) -> Vec<&Expr> {
+        match self {
+            CheckKind::Always { expr } | CheckKind::Never { expr } | CheckKind::CanReach { expr } => {
+                vec![expr]
+            }
+            CheckKind::Whenever { when, reach } => vec![when, reach],
+        }
+    }
 }
 
 /// Where something was written: a file of [`Story::files`] and a 1-based line.
@@ -170,8 +211,11 @@ pub enum Stmt {
         speaker: Option<u32>,
         text: Text,
     },
+    /// A feedback note; a rated note carries its rating.
     Note {
         text: Text,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rating: Option<Rating>,
     },
     Effects {
         effects: Vec<Effect>,
@@ -258,6 +302,8 @@ pub enum Expr {
     Const(i64),
     Var(VarId),
     Seen(NodeId),
+    /// The state is at this node (only in checks).
+    At(NodeId),
     Not(Box<Expr>),
     Neg(Box<Expr>),
     Bin(BinOp, Box<Expr>, Box<Expr>),
@@ -291,7 +337,7 @@ impl Expr {
                 a.walk(f);
                 b.walk(f);
             }
-            Expr::Const(_) | Expr::Var(_) | Expr::Seen(_) => {}
+            Expr::Const(_) | Expr::Var(_) | Expr::Seen(_) | Expr::At(_) => {}
         }
     }
 }
@@ -307,7 +353,7 @@ fn walk_text(t: &Text, f: &mut impl FnMut(&Expr)) {
 fn walk_block(b: &[Stmt], f: &mut impl FnMut(&Expr)) {
     for s in b {
         match s {
-            Stmt::Line { text, .. } | Stmt::Note { text } => walk_text(text, f),
+            Stmt::Line { text, .. } | Stmt::Note { text, .. } => walk_text(text, f),
             Stmt::Effects { effects } => effects.iter().for_each(|e| e.value.walk(f)),
             Stmt::Divert { .. } => {}
             Stmt::If {
@@ -340,15 +386,21 @@ impl Node {
 }
 
 impl Story {
-    /// The nodes that some `seen()` names, in order, each once.
+    /// The nodes that some `seen()` names, in the story or in a check, in order, each once.
     pub fn seen_nodes(&self) -> Vec<NodeId> {
         let mut out = Vec::new();
+        let mut push = |e: &Expr| {
+            if let Expr::Seen(n) = e {
+                out.push(*n);
+            }
+        };
         for node in &self.nodes {
-            node.walk_exprs(&mut |e| {
-                if let Expr::Seen(n) = e {
-                    out.push(*n);
-                }
-            });
+            node.walk_exprs(&mut push);
+        }
+        for check in &self.checks {
+            for e in check.kind.exprs() {
+                e.walk(&mut push);
+            }
         }
         out.sort_unstable();
         out.dedup();

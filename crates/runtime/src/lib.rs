@@ -6,3 +6,4 @@ mod machine;
 pub mod session;
 
 pub use machine::{eval, get_bit, set_bit, Runner, Sink, State, Stop};
+pub use session::MoveCounts;

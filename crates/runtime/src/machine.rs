@@ -80,7 +80,11 @@ pub enum Stop {
 pub trait Sink {
     fn enter(&mut self, _node: NodeId) {}
     fn line(&mut self, _speaker: Option<u32>, _text: &Text, _state: &State) {}
-    fn note(&mut self, _text: &Text, _state: &State) {}
+    /// A feedback note; `rating` is set for a rated note (`! good: …`).
+    fn note(&mut self, _text: &Text, _rating: Option<Rating>, _state: &State) {}
+    /// The rating of the move just taken, once its choice's body has run: the lowest
+    /// rating among the rated notes that ran in it, or `None` (unrated).
+    fn moved(&mut self, _rating: Option<Rating>) {}
 }
 
 impl Sink for () {}
@@ -170,7 +174,10 @@ impl<'s> Runner<'s> {
             let id = self.choice_id(state.node, index);
             set_bit(&mut state.taken, id as usize);
         }
-        match exec(story, &choice.body, state, sink) {
+        let mut rated = MoveRating::default();
+        let next = exec(story, &choice.body, state, &mut rated, sink);
+        sink.moved(rated.0);
+        match next {
             Some(target) => self.enter(state, target, sink),
             // The compiler rejects a choice body that can end without a divert.
             None => Stop::DeadEnd,
@@ -203,7 +210,8 @@ impl<'s> Runner<'s> {
             }
             sink.enter(node);
             let n = &story.nodes[node as usize];
-            if let Some(target) = exec(story, &n.body, state, sink) {
+            // Rated notes stand only in choices' bodies; a node's body rates nothing.
+            if let Some(target) = exec(story, &n.body, state, &mut MoveRating::default(), sink) {
                 node = target;
                 hops += 1;
                 continue;
@@ -230,12 +238,34 @@ fn loop_entry(nodes: &[i64], from: usize, to: usize) -> NodeId {
     entry as NodeId
 }
 
+/// The lowest rating among the rated notes run so far in a choice's body.
+#[derive(Debug, Default, Clone, Copy)]
+struct MoveRating(Option<Rating>);
+
+impl MoveRating {
+    fn add(&mut self, r: Rating) {
+        // `Rating` orders good < mixed < bad, so the lowest rating is the greatest.
+        self.0 = Some(self.0.map_or(r, |m| m.max(r)));
+    }
+}
+
 /// Runs a block; returns the divert target if the block diverts.
-fn exec<S: Sink>(story: &Story, block: &[Stmt], state: &mut State, sink: &mut S) -> Option<NodeId> {
+fn exec<S: Sink>(
+    story: &Story,
+    block: &[Stmt],
+    state: &mut State,
+    rated: &mut MoveRating,
+    sink: &mut S,
+) -> Option<NodeId> {
     for stmt in block {
         match stmt {
             Stmt::Line { speaker, text } => sink.line(*speaker, text, state),
-            Stmt::Note { text } => sink.note(text, state),
+            Stmt::Note { text, rating } => {
+                if let Some(r) = rating {
+                    rated.add(*r);
+                }
+                sink.note(text, *rating, state);
+            }
             Stmt::Effects { effects } => {
                 for e in effects {
                     let v = eval(&e.value, state);
@@ -258,7 +288,7 @@ fn exec<S: Sink>(story: &Story, block: &[Stmt], state: &mut State, sink: &mut S)
                     .iter()
                     .find(|b| eval(&b.cond, state) != 0)
                     .map_or(otherwise.as_slice(), |b| b.body.as_slice());
-                if let Some(t) = exec(story, body, state, sink) {
+                if let Some(t) = exec(story, body, state, rated, sink) {
                     return Some(t);
                 }
             }
@@ -273,6 +303,7 @@ pub fn eval(e: &Expr, state: &State) -> i64 {
         Expr::Const(c) => *c,
         Expr::Var(v) => state.vars[*v as usize],
         Expr::Seen(n) => i64::from(state.has_seen(*n)),
+        Expr::At(n) => i64::from(state.node == *n),
         Expr::Not(x) => i64::from(eval(x, state) == 0),
         Expr::Neg(x) => eval(x, state).saturating_neg(),
         Expr::Bin(op, a, b) => {

@@ -6,7 +6,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ir::{NodeId, Story, Text};
+use crate::ir::{NodeId, Rating, Story, Text};
 use crate::machine::{Runner, Sink, State, Stop};
 
 /// Something a step said, rendered in the state at that moment.
@@ -18,8 +18,12 @@ pub enum Said {
         speaker: Option<u32>,
         text: String,
     },
-    /// A feedback note (`!`).
-    Note { node: NodeId, text: String },
+    /// A feedback note (`!`); `rating` is set for a rated note.
+    Note {
+        node: NodeId,
+        text: String,
+        rating: Option<Rating>,
+    },
 }
 
 impl Said {
@@ -50,6 +54,34 @@ pub struct Chosen {
     pub number: usize,
     pub index: usize,
     pub text: String,
+    /// The move's rating, as the transition found it (`None`: unrated).
+    pub rating: Option<Rating>,
+}
+
+/// How many moves of a play got each rating.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MoveCounts {
+    pub good: usize,
+    pub mixed: usize,
+    pub bad: usize,
+    pub unrated: usize,
+}
+
+impl MoveCounts {
+    /// Counts one move.
+    pub fn add(&mut self, rating: Option<Rating>) {
+        match rating {
+            Some(Rating::Good) => self.good += 1,
+            Some(Rating::Mixed) => self.mixed += 1,
+            Some(Rating::Bad) => self.bad += 1,
+            None => self.unrated += 1,
+        }
+    }
+
+    /// All moves counted.
+    pub fn total(&self) -> usize {
+        self.good + self.mixed + self.bad + self.unrated
+    }
 }
 
 /// One transition of play: the opening (no choice) or one choice and all that followed
@@ -131,6 +163,7 @@ struct Record<'a> {
     story: &'a Story,
     node: NodeId,
     said: Vec<Said>,
+    rating: Option<Rating>,
 }
 
 impl Sink for Record<'_> {
@@ -146,11 +179,16 @@ impl Sink for Record<'_> {
         });
     }
 
-    fn note(&mut self, text: &Text, state: &State) {
+    fn note(&mut self, text: &Text, rating: Option<Rating>, state: &State) {
         self.said.push(Said::Note {
             node: self.node,
             text: self.story.render(text, state),
+            rating,
         });
+    }
+
+    fn moved(&mut self, rating: Option<Rating>) {
+        self.rating = rating;
     }
 }
 
@@ -170,6 +208,7 @@ impl<'s> Session<'s> {
             story,
             node: story.start,
             said: Vec::new(),
+            rating: None,
         };
         let (state, stop) = runner.start(&mut rec);
         let first = make_step(&runner, None, rec.said, state, stop);
@@ -236,11 +275,12 @@ impl<'s> Session<'s> {
                 offered: current.offers.len(),
             });
         };
-        let chosen = Chosen {
+        let mut chosen = Chosen {
             node: current.state.node,
             number,
             index: offer.index,
             text: offer.text.clone(),
+            rating: None,
         };
         let mut state = current.state.clone();
         let story = self.runner.story();
@@ -248,8 +288,10 @@ impl<'s> Session<'s> {
             story,
             node: state.node,
             said: Vec::new(),
+            rating: None,
         };
         let stop = self.runner.choose(&mut state, chosen.index, &mut rec);
+        chosen.rating = rec.rating;
         let step = make_step(&self.runner, Some(chosen), rec.said, state, stop);
         self.steps.push(step);
         Ok(self.current())
@@ -312,6 +354,17 @@ impl<'s> Session<'s> {
             .iter()
             .filter_map(|s| s.chosen.as_ref().map(|c| c.number))
             .collect()
+    }
+
+    /// How many of the path's moves got each rating (undone choices excluded).
+    pub fn moves(&self) -> MoveCounts {
+        let mut m = MoveCounts::default();
+        for s in &self.steps[1..] {
+            if let Some(c) = &s.chosen {
+                m.add(c.rating);
+            }
+        }
+        m
     }
 
     /// The reflection of each choice on the path, in order.
@@ -397,7 +450,10 @@ mod tests {
     }
 
     fn note(s: &str) -> Stmt {
-        Stmt::Note { text: lit(s) }
+        Stmt::Note {
+            text: lit(s),
+            rating: None,
+        }
     }
 
     fn add(var: u32, n: i64) -> Stmt {
@@ -460,6 +516,7 @@ mod tests {
             content_note: None,
             start: 0,
             files: vec!["t.scene".into()],
+            checks: Vec::new(),
             characters: vec![Character {
                 id: "patient".into(),
                 name: "Sam".into(),
@@ -547,7 +604,8 @@ mod tests {
         assert_eq!(step.state.vars, vec![6]);
         assert!(step.said.contains(&Said::Note {
             node: 0,
-            text: "Stayed.".into()
+            text: "Stayed.".into(),
+            rating: None,
         }));
         // Stay is once-only and gone; Ask is now offered.
         assert_eq!(texts(s.offers()), ["Ask.", "Leave."]);

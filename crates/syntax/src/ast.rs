@@ -68,6 +68,8 @@ pub enum Decl {
         name: Option<StrLit>,
         span: Span,
     },
+    /// `check …`: a property the checker proves over every reachable state.
+    Check(Check),
     /// `hidden|shown ID = INIT "Label"`
     Variable {
         shown: bool,
@@ -76,6 +78,23 @@ pub enum Decl {
         label: Option<StrLit>,
         span: Span,
     },
+}
+
+/// `check always E`, `check never E`, `check can reach E`, `check whenever E1, can reach E2`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Check {
+    pub kind: CheckKind,
+    pub label: Option<StrLit>,
+    /// The whole line (without its comment).
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum CheckKind {
+    Always(Expr),
+    Never(Expr),
+    CanReach(Expr),
+    Whenever(Expr, Expr),
 }
 
 /// The initial value and type of a declared variable.
@@ -167,8 +186,10 @@ pub enum Stmt {
         text: Text,
         span: Span,
     },
+    /// `! text`, or a rated note `! good: text` (the rating is not part of the text).
     Note {
         text: Text,
+        rating: Option<Rating>,
         span: Span,
     },
     Effects {
@@ -300,6 +321,10 @@ pub enum ExprKind {
     Bool(bool),
     Var(String),
     Seen(Ident),
+    /// `at(ID)`: only in checks.
+    At(Ident),
+    /// `ended(RATING)`: only in checks.
+    Ended(Rating),
     Unary(UnOp, Box<Expr>),
     Binary(BinOp, Box<Expr>, Box<Expr>),
 }

@@ -233,6 +233,8 @@ fn build_atom(p: Pair<'_, Rule>, ctx: &mut Ctx<'_>) -> Expr {
         Rule::kw_true => ExprKind::Bool(true),
         Rule::kw_false => ExprKind::Bool(false),
         Rule::seen_call => ExprKind::Seen(build_seen_call(item, ctx)),
+        Rule::at_call => ExprKind::At(build_at_call(item, ctx)),
+        Rule::ended_call => ExprKind::Ended(build_ended_call(item)),
         Rule::ident => ExprKind::Var(item.as_str().to_string()),
         Rule::paren => return build_paren(item, ctx),
         other => unreachable!("atom rule {other:?}"),
@@ -246,6 +248,61 @@ fn build_seen_call(p: Pair<'_, Rule>, ctx: &mut Ctx<'_>) -> Ident {
         .find(|i| i.as_rule() == Rule::ident)
         .expect("seen(ID)");
     build_ident(id, ctx)
+}
+
+fn build_at_call(p: Pair<'_, Rule>, ctx: &mut Ctx<'_>) -> Ident {
+    let id = p
+        .into_inner()
+        .find(|i| i.as_rule() == Rule::ident)
+        .expect("at(ID)");
+    build_ident(id, ctx)
+}
+
+fn build_ended_call(p: Pair<'_, Rule>) -> Rating {
+    let r = p
+        .into_inner()
+        .find(|i| i.as_rule() == Rule::rating)
+        .expect("ended(RATING)");
+    build_rating(r.as_str())
+}
+
+/// `good`, `mixed` or `bad`, as the grammar's `rating` rule matched it.
+pub(crate) fn build_rating(word: &str) -> Rating {
+    match word {
+        "good" => Rating::Good,
+        "mixed" => Rating::Mixed,
+        _ => Rating::Bad,
+    }
+}
+
+pub(crate) fn build_check_line(p: Pair<'_, Rule>, ctx: &mut Ctx<'_>, span: Span) -> Decl {
+    let mut kind = None;
+    let mut label = None;
+    for item in p.into_inner() {
+        match item.as_rule() {
+            Rule::check_always | Rule::check_never | Rule::check_reach | Rule::check_whenever => {
+                let rule = item.as_rule();
+                let mut exprs = item
+                    .into_inner()
+                    .filter(|i| i.as_rule() == Rule::expr)
+                    .map(|e| build_expr(e, ctx));
+                let first = exprs.next().expect("a check has an expression");
+                kind = Some(match rule {
+                    Rule::check_always => CheckKind::Always(first),
+                    Rule::check_never => CheckKind::Never(first),
+                    Rule::check_reach => CheckKind::CanReach(first),
+                    _ => CheckKind::Whenever(first, exprs.next().expect("whenever E1, can reach E2")),
+                });
+            }
+            Rule::string => label = Some(build_string(item, ctx)),
+            _ => {}
+        }
+    }
+    Decl::Check(Check {
+        kind: kind.expect("a check form"),
+        label,
+        span,
+    })
 }
 
 fn build_paren(p: Pair<'_, Rule>, ctx: &mut Ctx<'_>) -> Expr {
@@ -429,13 +486,7 @@ pub(crate) fn build_outcome_line(p: Pair<'_, Rule>, ctx: &mut Ctx<'_>) -> (Ident
     for item in p.into_inner() {
         match item.as_rule() {
             Rule::ident => id = Some(build_ident(item, ctx)),
-            Rule::rating => {
-                rating = match item.as_str() {
-                    "good" => Rating::Good,
-                    "bad" => Rating::Bad,
-                    _ => Rating::Mixed,
-                }
-            }
+            Rule::rating => rating = build_rating(item.as_str()),
             Rule::string => title = Some(build_string(item, ctx)),
             _ => {}
         }

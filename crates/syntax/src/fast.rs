@@ -283,6 +283,14 @@ impl<'a> Cursor<'a> {
                 ExprKind::Seen(id)
             }
             w if RESERVED.contains(&w) => return None,
+            // `at(ID)`, `ended(RATING)`, or a name called like a function: the grammar's.
+            w if self.s[a + w.len()..]
+                .iter()
+                .find(|b| !matches!(b, b' ' | b'\t'))
+                == Some(&b'(') =>
+            {
+                return None
+            }
             w => {
                 self.i += w.len();
                 ExprKind::Var(w.to_string())

@@ -236,6 +236,8 @@ impl<'s> Reader<'s> {
         let span = l.span();
         let (rule, what) = if starts_with_word(t, "character") {
             (Rule::character_line, "character")
+        } else if starts_with_word(t, "check") && !is_metadata(t) {
+            (Rule::check_line, "check")
         } else if starts_with_word(t, "hidden") || starts_with_word(t, "shown") {
             (Rule::variable_line, "variable")
         } else if is_metadata(t) {
@@ -247,7 +249,7 @@ impl<'s> Reader<'s> {
                 "not a declaration",
             )
             .with_help(
-                "the preamble holds `title: …`-style metadata, `character`, `hidden` and `shown` lines; \
+                "the preamble holds `title: …`-style metadata, `character`, `hidden`, `shown` and `check` lines; \
                  story text goes after a header like `scene doorway`",
             );
             self.errors.push(err);
@@ -261,13 +263,14 @@ impl<'s> Reader<'s> {
                 };
                 let decl = match what {
                     "character" => build::build_character_line(pair, &mut ctx, span),
+                    "check" => build::build_check_line(pair, &mut ctx, span),
                     "variable" => build::build_variable_line(pair, &mut ctx, span),
                     _ => build::build_metadata_line(pair, &mut ctx, span),
                 };
                 self.file.decls.push(decl);
             }
             Err(mut err) => {
-                if what != "metadata" {
+                if what != "metadata" && what != "check" {
                     let word = l.after(t.find([' ', '\t']).unwrap_or(t.len()));
                     let name: String = word
                         .text
@@ -501,10 +504,15 @@ impl<'s> Reader<'s> {
             };
             nb.push(stmt);
         } else if sigil(t, "!") {
-            let rest = line.after(1);
+            let mut rest = line.after(1);
+            let rating = rated_prefix(rest.text).map(|(rating, len)| {
+                rest = rest.after(len);
+                rating
+            });
             let text = build::build_text(rest.text, rest.start, &mut self.errors);
             nb.push(Stmt::Note {
                 text,
+                rating,
                 span: line.span(),
             });
         } else if sigil(t, "->") {
@@ -794,6 +802,23 @@ impl<'s> Reader<'s> {
             span,
         });
     }
+}
+
+/// A rated note's prefix: a rating word in lower case, a colon and a blank, with text
+/// after it. Returns the rating and the prefix's length in bytes.
+fn rated_prefix(t: &str) -> Option<(Rating, usize)> {
+    let (rating, word) = [
+        (Rating::Good, "good"),
+        (Rating::Mixed, "mixed"),
+        (Rating::Bad, "bad"),
+    ]
+    .into_iter()
+    .find(|(_, w)| t.starts_with(w))?;
+    let rest = t[word.len()..].strip_prefix(':')?;
+    if !rest.starts_with([' ', '\t']) || rest.trim().is_empty() {
+        return None;
+    }
+    Some((rating, word.len() + 1))
 }
 
 fn is_metadata(t: &str) -> bool {

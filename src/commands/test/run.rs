@@ -2,7 +2,7 @@
 //! taking its choices and checking its expectations in order.
 
 use threshold_compiler::diagnostic::did_you_mean;
-use threshold_runtime::ir::{Story, Text};
+use threshold_runtime::ir::{Rating, Story, Text};
 use threshold_runtime::{Runner, Sink, State, Stop};
 
 use super::format::{Case, CmpOp, Seen, StepKind, TestFile, Value};
@@ -94,7 +94,7 @@ impl Sink for Shown<'_> {
         self.lines.push(self.story.render(text, state));
     }
 
-    fn note(&mut self, text: &Text, state: &State) {
+    fn note(&mut self, text: &Text, _rating: Option<Rating>, state: &State) {
         self.notes.push(self.story.render(text, state));
     }
 }
