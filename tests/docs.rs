@@ -30,7 +30,7 @@ fn examples(doc: &str) -> Vec<(String, Vec<Value>, Vec<String>)> {
             .collect();
         // A flag the prose before the example names, like `--max-states 100000`.
         let para = before.rsplit("\n\n").next().unwrap_or("");
-        let flags = match para.find("--max-states ") {
+        let mut flags = match para.find("--max-states ") {
             Some(i) => {
                 let n: String = para[i + 13..]
                     .chars()
@@ -40,6 +40,9 @@ fn examples(doc: &str) -> Vec<(String, Vec<Value>, Vec<String>)> {
             }
             None => Vec::new(),
         };
+        if para.contains("With `--teaching`") {
+            flags.push("--teaching".to_string());
+        }
         out.push((story.to_string(), expected, flags));
         rest = &json_block[json_end..];
     }
@@ -52,7 +55,7 @@ fn checking_examples_are_what_check_reports() {
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/checking.md"))
             .expect("docs/checking.md");
     let all = examples(&doc);
-    assert!(all.len() >= 15, "the page has its examples ({})", all.len());
+    assert!(all.len() >= 24, "the page has its examples ({})", all.len());
     let dir = std::env::temp_dir().join(format!("threshold-docs-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     for (i, (story, expected, flags)) in all.iter().enumerate() {

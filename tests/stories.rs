@@ -1,34 +1,46 @@
-//! The shipped doorway stories: each is sound, teaches on every choice and outcome, and
-//! its key paths end where they should with the hidden variables moving the right way.
+//! The shipped doorway stories, every folder under `stories/`: each is sound, passes the
+//! teaching lints, states checks that hold, has outcomes of every rating and story tests
+//! that pass; across them, the look of a choice carries no signal of its rating.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
-use threshold_compiler::{check, CheckOptions, Source};
+use threshold_compiler::explore::Kind;
+use threshold_compiler::reach::edge_ratings;
+use threshold_compiler::{check, CheckOptions, Graph, Source};
 use threshold_runtime::ir::{Rating, Story};
-use threshold_runtime::{Runner, Stop};
+use threshold_runtime::Runner;
 
-fn story_dir(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("stories")
-        .join(name)
+fn stories() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("stories");
+    let mut out: Vec<PathBuf> = std::fs::read_dir(root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    out.sort();
+    out
 }
 
-fn sources(dir: &Path) -> Vec<Source> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+fn files(dir: &Path, ext: &str) -> Vec<PathBuf> {
+    fn walk(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {
         for e in std::fs::read_dir(dir).unwrap() {
             let p = e.unwrap().path();
             if p.is_dir() {
-                walk(&p, out);
-            } else if p.extension().is_some_and(|x| x == "scene") {
+                walk(&p, ext, out);
+            } else if p.extension().is_some_and(|x| x == ext) {
                 out.push(p);
             }
         }
     }
-    let mut files = Vec::new();
-    walk(dir, &mut files);
-    files.sort();
-    files
+    let mut v = Vec::new();
+    walk(dir, ext, &mut v);
+    v.sort();
+    v
+}
+
+fn sources(dir: &Path) -> Vec<Source> {
+    files(dir, "scene")
         .into_iter()
         .map(|p| Source {
             name: p.display().to_string(),
@@ -37,82 +49,21 @@ fn sources(dir: &Path) -> Vec<Source> {
         .collect()
 }
 
-fn compile(name: &str) -> Story {
-    let lowered = threshold_compiler::lower(&sources(&story_dir(name)));
-    assert!(
-        lowered.diagnostics.iter().all(|d| !d.is_error()),
-        "{name}: {:?}",
-        lowered.diagnostics
-    );
-    lowered.story.expect("the story compiles")
+fn name(dir: &Path) -> String {
+    dir.file_name().unwrap().to_string_lossy().into_owned()
 }
-
-/// Variable values by name, at each step: the start, then after each choice.
-struct Played {
-    steps: Vec<HashMap<String, i64>>,
-    outcome: Option<(String, Rating)>,
-}
-
-impl Played {
-    fn first(&self, var: &str) -> i64 {
-        self.steps[0][var]
-    }
-    fn after(&self, step: usize, var: &str) -> i64 {
-        self.steps[step][var]
-    }
-    fn last(&self, var: &str) -> i64 {
-        self.steps.last().unwrap()[var]
-    }
-    fn ended(&self, id: &str, rating: Rating) {
-        assert_eq!(
-            self.outcome.as_ref().map(|(i, r)| (i.as_str(), *r)),
-            Some((id, rating))
-        );
-    }
-}
-
-/// Plays choices by their number among those offered, as `--choices` does.
-fn play(story: &Story, choices: &[usize]) -> Played {
-    let mut runner = Runner::new(story);
-    let values = |s: &threshold_runtime::State| -> HashMap<String, i64> {
-        story
-            .variables
-            .iter()
-            .zip(&s.vars)
-            .map(|(v, &x)| (v.name.clone(), x))
-            .collect()
-    };
-    let (mut state, mut stop) = runner.start(&mut ());
-    let mut steps = vec![values(&state)];
-    let mut offered = Vec::new();
-    for &n in choices {
-        assert_eq!(stop, Stop::Choice, "play stopped before choice {n}");
-        runner.available(&state, &mut offered);
-        assert!(
-            n >= 1 && n <= offered.len(),
-            "choice {n} of {} offered",
-            offered.len()
-        );
-        stop = runner.choose(&mut state, offered[n - 1], &mut ());
-        steps.push(values(&state));
-    }
-    let node = &story.nodes[state.node as usize];
-    let outcome = (stop == Stop::Outcome).then(|| (node.id.clone(), node.rating().unwrap()));
-    Played { steps, outcome }
-}
-
-const STORIES: [&str; 4] = [
-    "doorway-phone-number",
-    "doorknob-disclosure",
-    "doorway-gift",
-    "doorway-over-time",
-];
 
 #[test]
-fn every_story_is_sound_and_teaches() {
-    for name in STORIES {
+fn there_are_six_stories() {
+    assert!(stories().len() >= 6, "{:?}", stories());
+}
+
+#[test]
+fn every_story_is_sound_teaches_and_states_its_checks() {
+    for dir in stories() {
+        let name = name(&dir);
         let checked = check(
-            &sources(&story_dir(name)),
+            &sources(&dir),
             CheckOptions {
                 teaching: true,
                 ..CheckOptions::default()
@@ -123,138 +74,91 @@ fn every_story_is_sound_and_teaches() {
             "{name}: {:#?}",
             checked.diagnostics
         );
+        assert!(checked.stats.checks >= 2, "{name} states too few checks");
+        assert_eq!(checked.stats.checks_hold, Some(checked.stats.checks));
         let story = checked.lowered.story.unwrap();
         let scenes = story.nodes.iter().filter(|n| !n.is_outcome()).count();
-        let min = if name == "doorway-phone-number" {
-            12
-        } else {
-            8
-        };
-        assert!(scenes >= min, "{name} has {scenes} scenes");
+        assert!(scenes >= 8, "{name} has {scenes} scenes");
         for rating in [Rating::Good, Rating::Mixed, Rating::Bad] {
-            let n = story
-                .nodes
-                .iter()
-                .filter(|n| n.rating() == Some(rating))
-                .count();
-            let want = if name == "doorway-phone-number" { 2 } else { 1 };
-            assert!(n >= want, "{name}: {n} {rating:?} outcomes");
+            assert!(
+                story.nodes.iter().any(|n| n.rating() == Some(rating)),
+                "{name}: no {rating:?} outcome"
+            );
         }
     }
 }
 
 #[test]
-fn phone_number_weak_moves_cost_frame_and_trust() {
-    let s = compile("doorway-phone-number");
-    // The policy defence lowers frame and trust.
-    let p = play(&s, &[1]);
-    assert!(p.after(1, "frame") < p.first("frame"));
-    assert!(p.after(1, "trust") < p.first("trust"));
-    // Over-justification raises the pull to rescue and weakens the frame.
-    let p = play(&s, &[2]);
-    assert!(p.after(1, "pull") > p.first("pull"));
-    assert!(p.after(1, "frame") < p.first("frame"));
-    // The weak alternative feels like being brushed off.
-    let p = play(&s, &[3]);
-    assert!(p.after(1, "trust") < p.first("trust"));
-    // The partial cave-in ends in months of late-night texts.
-    let p = play(&s, &[4, 1]);
-    p.ended("texts_at_night", Rating::Bad);
-    assert_eq!(p.last("frame"), 0);
-    assert!(p.last("pull") > p.first("pull"));
-    assert_eq!(p.last("given"), 1);
-    // Handing the number over makes the clinician the crisis service.
-    let p = play(&s, &[5, 1]);
-    p.ended("lifeline", Rating::Bad);
-    assert_eq!(p.last("given"), 2);
-    assert!(p.last("pull") > p.first("pull"));
-}
-
-#[test]
-fn phone_number_effective_move_holds_and_rehearses() {
-    let s = compile("doorway-phone-number");
-    let p = play(&s, &[6, 1, 1, 1]);
-    p.ended("held_and_used", Rating::Good);
-    assert_eq!(p.last("rehearsed"), 1);
-    assert_eq!(p.last("carried"), 1);
-    assert!(p.last("frame") > p.first("frame"));
-    assert!(p.last("trust") > p.first("trust"));
-    assert!(p.last("pull") <= p.first("pull"));
-}
-
-#[test]
-fn phone_number_repair_after_a_weak_start_costs_something() {
-    let s = compile("doorway-phone-number");
-    let best = play(&s, &[6, 1, 1, 1]);
-    for start in [1, 2, 3] {
-        let p = play(&s, &[start, 3, 1, 1, 1]);
-        p.ended("discount_worked", Rating::Good);
-        assert!(
-            p.last("trust") < best.last("trust"),
-            "repair from move {start}"
-        );
+fn every_story_has_tests_that_pass() {
+    for dir in stories() {
+        let name = name(&dir);
+        assert!(!files(&dir, "test").is_empty(), "{name} has no story tests");
+        let o = Command::new(env!("CARGO_BIN_EXE_threshold"))
+            .arg("test")
+            .arg(&dir)
+            .output()
+            .unwrap();
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert_eq!(o.status.code(), Some(0), "{name}: {out}");
+        assert!(out.contains(" passed, 0 failed"), "{name}: {out}");
     }
 }
 
-#[test]
-fn phone_number_request_comes_back_and_has_exits() {
-    let s = compile("doorway-phone-number");
-    let p = play(&s, &[1, 1, 1, 1, 1]);
-    p.ended("stalemate", Rating::Mixed);
-    assert_eq!(p.last("asks"), 3);
-    play(&s, &[1, 1, 2]).ended("pattern_named", Rating::Good);
-    play(&s, &[1, 1, 3]).ended("reopened", Rating::Bad);
+/// Per scene with differently rated choices (at the first state play waits there):
+/// whether the longest choice is a best-rated one.
+fn longest_is_best(story: &Story) -> Vec<bool> {
+    let graph = Graph::explore(story, 1_000_000);
+    assert!(!graph.limited());
+    let ratings = edge_ratings(story, &graph);
+    let runner = Runner::new(story);
+    let mut s = runner.initial_state();
+    let mut done = vec![false; story.nodes.len()];
+    let mut out = Vec::new();
+    let mut e = 0;
+    for i in 0..graph.len() as u32 {
+        let succ: Vec<(u32, u32)> = graph.successors(i).collect();
+        let rated = &ratings[e..e + succ.len()];
+        e += succ.len();
+        let node = graph.node(i) as usize;
+        if graph.kinds[i as usize] != Kind::Waiting || std::mem::replace(&mut done[node], true) {
+            continue;
+        }
+        graph.state_into(i, &mut s);
+        // A missing rating counts as worst; `Rating` orders good < mixed < bad.
+        let rank = |r: Option<Rating>| r.map_or(3, |r| r as u8);
+        if rated.iter().all(|r| *r == rated[0]) {
+            continue;
+        }
+        let len = |c: u32| {
+            let t = story.render(&story.nodes[node].choices[c as usize].text, &s);
+            t.trim().chars().count()
+        };
+        let longest = (0..succ.len()).fold(0, |b, k| if len(succ[k].1) > len(succ[b].1) { k } else { b });
+        let best = rated.iter().map(|r| rank(*r)).min().unwrap();
+        out.push(rank(rated[longest]) == best);
+    }
+    out
 }
 
 #[test]
-fn phone_number_acute_risk_needs_escalation_not_the_script() {
-    let s = compile("doorway-phone-number");
-    let p = play(&s, &[3, 1, 2, 1]);
-    p.ended("escalated", Rating::Good);
-    assert_eq!(p.last("acute"), 1);
-    let p = play(&s, &[3, 1, 1]);
-    p.ended("script_over_risk", Rating::Bad);
-    assert!(p.last("trust") < p.first("trust"));
-}
-
-#[test]
-fn doorknob_disclosure_paths() {
-    let s = compile("doorknob-disclosure");
-    let p = play(&s, &[3, 1, 1, 1, 1, 2, 1, 1]);
-    p.ended("safe_tonight", Rating::Good);
-    assert_eq!(p.last("plan_made"), 1);
-    assert_eq!(p.last("means_safe"), 1);
-    play(&s, &[1, 1]).ended("deferred", Rating::Bad);
-    let p = play(&s, &[4]);
-    p.ended("overreach", Rating::Mixed);
-    assert!(p.last("trust") < p.first("trust"));
-}
-
-#[test]
-fn doorway_gift_paths() {
-    let s = compile("doorway-gift");
-    let p = play(&s, &[1, 1, 1, 2, 1, 1]);
-    p.ended("gift_understood", Rating::Good);
-    assert_eq!(p.last("explored"), 1);
-    assert_eq!(p.last("consulted"), 1);
-    let p = play(&s, &[2, 2]);
-    p.ended("shamed", Rating::Bad);
-    assert!(p.last("trust") < p.first("trust"));
-    let p = play(&s, &[1, 1, 1, 1]);
-    p.ended("in_her_debt", Rating::Bad);
-    assert_eq!(p.last("owed"), 1);
-}
-
-#[test]
-fn doorway_over_time_paths() {
-    let s = compile("doorway-over-time");
-    let p = play(&s, &[3, 1, 1, 1]);
-    p.ended("door_understood", Rating::Good);
-    assert_eq!(p.last("checked"), 1);
-    assert_eq!(p.last("held"), 1);
-    let p = play(&s, &[1, 2, 1, 1]);
-    p.ended("door_ritual", Rating::Bad);
-    assert!(p.last("pattern") > p.first("pattern"));
-    assert!(p.last("frame") < p.first("frame"));
-    play(&s, &[4, 1, 2]).ended("rule_given", Rating::Mixed);
+fn the_look_of_a_choice_carries_no_signal() {
+    let (mut scenes, mut longest_best) = (0, 0);
+    for dir in stories() {
+        let lowered = threshold_compiler::lower(&sources(&dir));
+        let story = lowered.story.expect("the story compiles");
+        for node in &story.nodes {
+            for c in &node.choices {
+                let n = c.text.plain().chars().count();
+                assert!(n <= 200, "{}: a choice of {n} characters", name(&dir));
+            }
+        }
+        let v = longest_is_best(&story);
+        scenes += v.len();
+        longest_best += v.iter().filter(|b| **b).count();
+    }
+    assert!(scenes >= 30, "{scenes} scenes with differently rated choices");
+    assert!(
+        longest_best * 3 <= scenes,
+        "the longest choice is a best-rated one in {longest_best} of {scenes} scenes"
+    );
 }
