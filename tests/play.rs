@@ -184,7 +184,7 @@ fn stuck_stories_play_and_exit_3() {
     // The debrief still compares the doors: saying goodbye was the way out.
     let (_, debrief) = split_debrief(&out);
     assert!(
-        debrief.contains("3. Say goodbye.\n                 → good, in 1 choice"),
+        debrief.contains("3. Say goodbye.\n                 → good: Goodbye, at once"),
         "{debrief}"
     );
 }
@@ -291,9 +291,11 @@ fn undo_takes_back_the_last_choice() {
         .split_once("How things moved")
         .unwrap()
         .0;
+    // The undone choice is off the numbered path but stays in the record.
     assert!(
-        !path.contains("That sounds like a lot"),
-        "the undone choice is off the path:\n{path}"
+        path.contains("↶ changed your mind: “That sounds like a lot.")
+            && !path.contains(". That sounds like a lot"),
+        "{path}"
     );
     assert!(path.contains("It sounds like the week has been heavy."));
     assert!(debrief.contains("Your calm (shown)  ▅▅  3 3"), "{debrief}");
@@ -301,14 +303,17 @@ fn undo_takes_back_the_last_choice() {
 
 #[test]
 fn restart_goes_back_to_the_beginning() {
-    let o = play(&["play", DOOR], "\n1\nr\n3\n");
+    let o = play(&["play", DOOR], "\n1\nr\ny\n3\n");
     assert_eq!(code(&o), 0);
     let out = stdout(&o);
+    assert!(out
+        .contains("Restart from the beginning? Your choices so far stay in the record. [y/N] y\n"));
     assert!(out.contains("↺ Starting again from the beginning."));
     assert_eq!(out.matches("Sam has a hand on the door handle.").count(), 2);
     let (_, debrief) = split_debrief(&out);
     assert!(
-        debrief.contains("Your path\n   1. It sounds like the week has been heavy."),
+        debrief.contains("Your path\n      ↶ restarted, taking back: “We're out of time,")
+            && debrief.contains("week.”\n   1. It sounds like the week has been heavy."),
         "{debrief}"
     );
     assert!(!debrief.contains("We're out of time, let's start there next week.\n      !"));
@@ -333,13 +338,16 @@ fn the_debrief_compares_the_other_doors() {
     // At the door every choice could still lead to a good outcome; the hallway's
     // goodbye could not.
     assert!(d.contains("Choice 1, at “At the door”:"));
-    assert!(d.contains("    you took  1. We're out of time, let's start there next week.\n                 → good, in 2 choices"));
-    assert!(d.contains("                 first thing we talk about next time.\n                 → good, in 1 choice"));
+    assert!(d.contains("    you took  1. We're out of time, let's start there next week.\n                 → good: Held and heard, by 1 more choice"));
+    // A door not taken shows its feedback as it would have run then.
+    assert!(d.contains("                 first thing we talk about next time.\n                 ! Naming the feeling and holding the time keeps both.\n                 → good: Held and heard, at once"));
     assert!(d.contains(
-        "Choice 2, at “In the hallway”:\n    you took  1. Say goodbye.\n                 → bad"
+        "Choice 2, at “In the hallway”:\n    you took  1. Say goodbye.\n                 → bad: A closed door, at once"
     ));
-    assert!(d.contains("    not taken 2. Call Sam back: \"Actually, I can hear it matters.\"\n                 → good, in 1 choice"));
-    assert!(d.contains("Fewest choices from the start to a good outcome: 1"));
+    assert!(d.contains("    not taken 2. Call Sam back: \"Actually, I can hear it matters.\"\n                 ! A repair: coming back to the feeling.\n                 → good: Held and heard, at once"));
+    assert!(d.contains("The recommended path\n"));
+    assert!(d.contains("→ Held and heard (good) in 1 choice. Replay it with --choices 3"));
+    assert!(!d.contains("Fewest choices"));
 }
 
 #[test]

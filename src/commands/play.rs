@@ -19,6 +19,12 @@ pub struct Args {
     /// Coach mode: show each feedback note right after the choice, not only in the debrief.
     #[arg(long)]
     pub coach: bool,
+    /// Assessment: undo and restart are off, so the first attempt is the one that counts.
+    #[arg(long, conflicts_with = "coach")]
+    pub assess: bool,
+    /// Print the whole debrief at once instead of paging it on a terminal.
+    #[arg(long)]
+    pub no_pager: bool,
     /// After each choice, ask for one line on why (kept in the transcript and the save).
     #[arg(long, conflicts_with = "json")]
     pub reflect: bool,
@@ -47,6 +53,8 @@ pub fn run(args: &Args) -> u8 {
         choices: args.choices.clone().unwrap_or_default(),
         json: args.json,
         coach: args.coach,
+        assess: args.assess,
+        no_pager: args.no_pager,
         reflect: args.reflect,
         reveal: args.reveal,
         transcript: args.transcript.clone(),

@@ -1,6 +1,7 @@
 //! The trainee's console: wrapped narration and dialogue, numbered choices, the prompt
-//! and its commands (`u` undo, `r` restart, `q` quit, `?` help), coach notes and
-//! reflections, and the debrief at the end.
+//! and its commands (`u` undo, `r` restart after a confirmation, `q` quit, `?` help;
+//! undo and restart are off with `--assess`), coach notes and reflections, and the
+//! debrief at the end (its first screen, then the rest, paged on a terminal).
 
 use std::collections::VecDeque;
 use std::io::{BufRead, Write};
@@ -100,11 +101,23 @@ pub fn parse(entry: &str, n: usize) -> Command {
 
 const HELP: &str = concat!(
     "  1, 2, …  take that choice\n",
-    "  u        undo: take back your last choice\n",
-    "  r        restart from the beginning\n",
+    "  u        undo: take back your last choice (it stays in the record)\n",
+    "  r        restart from the beginning (asks first; your choices stay in the record)\n",
     "  q        quit (with --save, your place is kept)\n",
     "  ?        this help",
 );
+
+const HELP_ASSESS: &str = concat!(
+    "  1, 2, …  take that choice\n",
+    "  q        quit (with --save, your place is kept)\n",
+    "  ?        this help\n",
+    "  This is an assessment: undo and restart are off, so your first answer counts.",
+);
+
+const NO_UNDO: &str = "Undo is off in this assessment: your first answer is the one that counts. \
+                       Take your time, then choose.";
+const NO_RESTART: &str = "Restart is off in this assessment: the first attempt is the one that \
+                          counts. You can play again afterwards without --assess.";
 
 /// The console player.
 pub struct Console<'a, R: BufRead> {
@@ -281,7 +294,20 @@ impl<'a, R: BufRead> Console<'a, R> {
             match parse(&entry, n) {
                 Command::Choose(k) => return Some(k),
                 Command::Quit => return None,
-                Command::Help => print(&format!("{}\n", out.dim(HELP))),
+                Command::Help => print(&format!(
+                    "{}\n",
+                    out.dim(if self.settings.assess {
+                        HELP_ASSESS
+                    } else {
+                        HELP
+                    })
+                )),
+                Command::Undo if self.settings.assess => {
+                    print(&out.dim(&out.wrap(NO_UNDO, "", "")))
+                }
+                Command::Restart if self.settings.assess => {
+                    print(&out.dim(&out.wrap(NO_RESTART, "", "")));
+                }
                 Command::Undo => match session.undo() {
                     Some(c) => {
                         self.files.persist(session, None);
@@ -298,7 +324,18 @@ impl<'a, R: BufRead> Console<'a, R> {
                     }
                     None => print(&out.dim("Nothing to undo yet: this is the first choice.\n")),
                 },
+                Command::Restart if session.choice_count() == 0 => {
+                    print(&out.dim("Nothing to restart: you are at the beginning.\n"))
+                }
                 Command::Restart => {
+                    let answer = self.ask(
+                        "Restart from the beginning? Your choices so far stay in the record. [y/N] ",
+                    )?;
+                    if !matches!(answer.trim().to_lowercase().as_str(), "y" | "yes") {
+                        print(&format!("{}\n", out.dim("Carrying on from here.")));
+                        self.show_offers(session);
+                        continue;
+                    }
                     session.restart();
                     self.files.persist(session, None);
                     print(&format!(
@@ -420,8 +457,20 @@ impl<'a, R: BufRead> Console<'a, R> {
                 3
             }
         };
-        print(&debrief::render_console(&d, &out));
         self.files.persist(session, Some(&d));
+        let full = debrief::render_console(&d, &out);
+        if super::pager::wants_pager(&full, self.settings.no_pager) && super::pager::page(&full) {
+            // The pager has shown it all; the summary stays on the screen.
+            let mut s = debrief::render_summary(&d, &out);
+            s.push_str(&out.dim(&out.wrap(
+                "The full debrief was shown in a pager (play with --no-pager to print it).",
+                "",
+                "",
+            )));
+            print(&s);
+        } else {
+            print(&full);
+        }
         code
     }
 

@@ -4,6 +4,7 @@
 
 pub mod console;
 pub mod debrief;
+mod pager;
 pub mod save;
 use crate::text;
 pub mod transcript;
@@ -31,6 +32,10 @@ pub struct Settings {
     pub choices: Vec<usize>,
     pub json: bool,
     pub coach: bool,
+    /// Assessment: undo and restart are off, so the first attempt is the one that counts.
+    pub assess: bool,
+    /// Print the whole debrief at once, never through a pager.
+    pub no_pager: bool,
     pub reflect: bool,
     pub reveal: bool,
     pub transcript: Option<PathBuf>,
@@ -44,9 +49,21 @@ impl Settings {
         self.save.as_ref().or(self.resume.as_ref())
     }
 
+    /// How the session is played: `assess`, `coach` or `practice`.
+    pub fn mode(&self) -> &'static str {
+        if self.assess {
+            "assess"
+        } else if self.coach {
+            "coach"
+        } else {
+            "practice"
+        }
+    }
+
     fn options(&self) -> Vec<&'static str> {
         let mut v = Vec::new();
         for (on, name) in [
+            (self.assess, "assess"),
             (self.coach, "coach"),
             (self.reflect, "reflect"),
             (self.reveal, "reveal"),
@@ -68,6 +85,7 @@ impl Settings {
             shell_quote(&save.display().to_string())
         );
         for (on, flag) in [
+            (self.assess, "--assess"),
             (self.coach, "--coach"),
             (self.reflect, "--reflect"),
             (self.reveal, "--reveal"),
@@ -127,13 +145,16 @@ impl Files {
         with_save: bool,
     ) -> Result<(), String> {
         if let (true, Some(path)) = (with_save, self.settings.save_path()) {
-            let save = save::SaveFile::of(session, &self.settings.story_path, &self.fingerprint);
+            let mut save =
+                save::SaveFile::of(session, &self.settings.story_path, &self.fingerprint);
+            save.assess = self.settings.assess;
             write_atomically(path, &save.to_bytes())
                 .map_err(|e| format!("cannot write the save `{}`: {e}", path.display()))?;
         }
         if let Some(path) = &self.settings.transcript {
             let meta = transcript::Meta {
                 story_path: &self.settings.story_path,
+                mode: self.settings.mode(),
                 options: self.settings.options(),
             };
             let mut md = transcript::render(session, &meta, debrief);
@@ -178,9 +199,14 @@ impl Files {
 /// Plays `story`; returns the exit code.
 pub fn run(story: &Story, settings: &Settings) -> u8 {
     let fingerprint = save::fingerprint(story);
+    let mut settings = settings.clone();
     let mut session = match &settings.resume {
         Some(path) => {
-            let restored = save::read(path).and_then(|s| save::restore(story, &fingerprint, &s));
+            let restored = save::read(path).and_then(|s| {
+                // A session begun as an assessment stays one.
+                settings.assess |= s.assess;
+                save::restore(story, &fingerprint, &s)
+            });
             match restored {
                 Ok(s) => s,
                 Err(e) => {
@@ -193,6 +219,11 @@ pub fn run(story: &Story, settings: &Settings) -> u8 {
         }
         None => Session::new(story),
     };
+    if settings.assess && settings.coach {
+        // Only from an assessment save resumed with --coach: the assessment holds.
+        settings.coach = false;
+    }
+    let settings = &settings;
     let files = Files::new(settings, fingerprint);
     // A new session writes its files at once (so a bad path fails before play); a
     // resumed one keeps its save as it is until something changes.
@@ -340,15 +371,15 @@ mod tests {
     fn the_resume_command_repeats_the_options_that_matter() {
         let s = Settings {
             story_path: "my story.scene".into(),
-            coach: true,
             reflect: true,
+            assess: true,
             transcript: Some("notes.md".into()),
             resume: Some("s.json".into()),
             ..Settings::default()
         };
         assert_eq!(
             s.resume_command().as_deref(),
-            Some("threshold play 'my story.scene' --resume s.json --coach --reflect --transcript notes.md")
+            Some("threshold play 'my story.scene' --resume s.json --assess --reflect --transcript notes.md")
         );
         let unsaved = Settings::default();
         assert_eq!(unsaved.resume_command(), None);

@@ -30,6 +30,10 @@ pub struct SaveFile {
     /// Choices taken back by undo or restart, for the transcript.
     #[serde(default)]
     pub taken_back: Vec<Retraction>,
+    /// Played with `--assess`: a resumed session stays an assessment (undo and restart
+    /// off). Absent in saves of practice sessions and of earlier versions.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub assess: bool,
 }
 
 impl SaveFile {
@@ -47,6 +51,7 @@ impl SaveFile {
             choices: session.numbers(),
             reflections,
             taken_back: session.retractions().to_vec(),
+            assess: false,
         }
     }
 
@@ -205,6 +210,27 @@ mod tests {
         assert_eq!(back, save);
         let restored = restore(&story, &fp, &back).unwrap();
         assert_eq!(restored.steps(), session.steps());
+    }
+
+    #[test]
+    fn an_earlier_save_without_ratings_or_mode_still_resumes() {
+        let story = compile(STORY, "a.scene");
+        let fp = fingerprint(&story);
+        let old = format!(
+            r#"{{"threshold_save":1,"story":"a.scene","title":"T","fingerprint":"{fp}",
+               "choices":[1],"reflections":[],
+               "taken_back":[{{"at":0,"restart":false,"choices":["Two."]}}]}}"#
+        );
+        let save: SaveFile = serde_json::from_str(&old).unwrap();
+        assert!(!save.assess);
+        let session = restore(&story, &fp, &save).unwrap();
+        let r = &session.retractions()[0];
+        assert_eq!(r.choice(0), ("Two.", None, None));
+        // A practice save is written as before: no `assess` key.
+        let again = SaveFile::of(&session, "a.scene", &fp);
+        assert!(!String::from_utf8(again.to_bytes())
+            .unwrap()
+            .contains("assess"));
     }
 
     #[test]

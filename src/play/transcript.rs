@@ -1,7 +1,7 @@
 //! The Markdown transcript of a session, for supervision: the lines read, the choices
 //! offered and taken, reflections, notes, what was taken back, and the debrief.
 
-use threshold_runtime::session::{Said, Session};
+use threshold_runtime::session::{Retraction, Said, Session};
 use threshold_runtime::Stop;
 
 use super::debrief::{self, Debrief};
@@ -11,6 +11,8 @@ use crate::text::{clean_line, md};
 #[derive(Debug, Clone)]
 pub struct Meta<'a> {
     pub story_path: &'a str,
+    /// How it was played: `assess`, `practice` or `coach`.
+    pub mode: &'static str,
     /// The player options in force, e.g. `coach`, `reflect`.
     pub options: Vec<&'static str>,
 }
@@ -26,6 +28,12 @@ pub fn render(session: &Session<'_>, meta: &Meta<'_>, debrief: Option<&Debrief>)
     if let Some(a) = &story.author {
         s.push_str(&format!("- Author: {}\n", md(a)));
     }
+    let mode = match meta.mode {
+        "assess" => "assess (undo and restart off: the first attempt counts)",
+        "coach" => "coach (feedback shown after each choice)",
+        m => m,
+    };
+    s.push_str(&format!("- Mode: {mode}\n"));
     s.push_str(&format!(
         "- Options: {}\n",
         if meta.options.is_empty() {
@@ -46,8 +54,11 @@ pub fn render(session: &Session<'_>, meta: &Meta<'_>, debrief: Option<&Debrief>)
     let steps = session.steps();
     for (k, step) in steps.iter().enumerate() {
         if let Some(c) = &step.chosen {
+            let rated = c
+                .rating
+                .map_or(String::new(), |r| format!(" *(move rated {})*", r.as_str()));
             s.push_str(&format!(
-                "**Choice {k}: took {}.** {}\n\n",
+                "**Choice {k}: took {}.** {}{rated}\n\n",
                 c.number,
                 md(&c.text)
             ));
@@ -66,7 +77,10 @@ pub fn render(session: &Session<'_>, meta: &Meta<'_>, debrief: Option<&Debrief>)
                     s.push_str(&format!("**{}:** {}\n\n", md(name), md(text)));
                 }
                 Said::Line { text, .. } => s.push_str(&format!("{}\n\n", md(text))),
-                Said::Note { text, .. } => s.push_str(&format!("> **Note:** {}\n\n", md(text))),
+                Said::Note { text, rating, .. } => {
+                    let word = rating.map_or(String::new(), |r| format!(" ({})", r.as_str()));
+                    s.push_str(&format!("> **Note{word}:** {}\n\n", md(text)));
+                }
             }
         }
         if !step.offers.is_empty() {
@@ -75,6 +89,10 @@ pub fn render(session: &Session<'_>, meta: &Meta<'_>, debrief: Option<&Debrief>)
                 s.push_str(&format!("{}. {}\n", o.number, md(&o.text)));
             }
             s.push('\n');
+        }
+        // What was chosen here and taken back stays in the record, where it happened.
+        for r in session.retractions().iter().filter(|r| r.at == k) {
+            retraction(&mut s, r);
         }
     }
     if session.stop() == Stop::Choice {
@@ -85,27 +103,6 @@ pub fn render(session: &Session<'_>, meta: &Meta<'_>, debrief: Option<&Debrief>)
         ));
     }
 
-    if !session.retractions().is_empty() {
-        s.push_str("## Taken back\n\n");
-        for r in session.retractions() {
-            let texts: Vec<String> = r
-                .choices
-                .iter()
-                .map(|t| format!("\u{201c}{}\u{201d}", md(t)))
-                .collect();
-            if r.restart {
-                s.push_str(&format!("- Restarted, taking back: {}\n", texts.join(", ")));
-            } else {
-                s.push_str(&format!(
-                    "- Undid choice {}: {}\n",
-                    r.at + 1,
-                    texts.join(", ")
-                ));
-            }
-        }
-        s.push('\n');
-    }
-
     if let Some(d) = debrief {
         s.push_str(&debrief::render_markdown(d));
     }
@@ -113,4 +110,34 @@ pub fn render(session: &Session<'_>, meta: &Meta<'_>, debrief: Option<&Debrief>)
         s.pop();
     }
     s
+}
+
+/// An undo or a restart: each choice taken back, its rating and the reflection written
+/// for it.
+fn retraction(s: &mut String, r: &Retraction) {
+    if r.restart {
+        s.push_str("*Restarted from the beginning.* Taken back:\n\n");
+    }
+    for k in 0..r.choices.len() {
+        let (text, rating, reflection) = r.choice(k);
+        let rated = rating.map_or(String::new(), |r| format!(" ({})", r.as_str()));
+        if r.restart {
+            s.push_str(&format!("- \u{201c}{}\u{201d}{rated}\n", md(text)));
+        } else {
+            s.push_str(&format!(
+                "*Changed your mind:* took \u{201c}{}\u{201d}{rated}, then took it back.\n\n",
+                md(text)
+            ));
+        }
+        if let Some(why) = reflection {
+            let lead = if r.restart { "  - " } else { "" };
+            s.push_str(&format!("{lead}*Reflection then:* {}\n", md(why)));
+            if !r.restart {
+                s.push('\n');
+            }
+        }
+    }
+    if r.restart {
+        s.push('\n');
+    }
 }

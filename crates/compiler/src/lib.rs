@@ -4,6 +4,7 @@
 pub mod analyze;
 pub mod checks;
 pub mod diagnostic;
+pub mod doors;
 pub mod explore;
 mod footprint;
 pub mod graph_export;

@@ -110,6 +110,24 @@ pub struct Retraction {
     pub restart: bool,
     /// The texts of the choices taken back, in the order they had been taken.
     pub choices: Vec<String>,
+    /// The move rating of each choice taken back (saves made before ratings existed
+    /// read as none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ratings: Vec<Option<Rating>>,
+    /// What the trainee wrote about each choice taken back, if anything.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reflections: Vec<Option<String>>,
+}
+
+impl Retraction {
+    /// The `k`-th choice taken back: its text, move rating and reflection.
+    pub fn choice(&self, k: usize) -> (&str, Option<Rating>, Option<&str>) {
+        (
+            &self.choices[k],
+            self.ratings.get(k).copied().flatten(),
+            self.reflections.get(k).and_then(|r| r.as_deref()),
+        )
+    }
 }
 
 /// Why a choice could not be taken.
@@ -308,24 +326,31 @@ impl<'s> Session<'s> {
             at: self.choice_count(),
             restart: false,
             choices: vec![chosen.text.clone()],
+            ratings: vec![chosen.rating],
+            reflections: vec![step.reflection],
         });
         Some(chosen)
     }
 
     /// Goes back to the opening; returns how many choices were taken back.
     pub fn restart(&mut self) -> usize {
-        let removed: Vec<String> = self.steps[1..]
-            .iter()
-            .filter_map(|s| s.chosen.as_ref().map(|c| c.text.clone()))
-            .collect();
-        self.steps.truncate(1);
-        let n = removed.len();
+        let mut r = Retraction {
+            at: 0,
+            restart: true,
+            choices: Vec::new(),
+            ratings: Vec::new(),
+            reflections: Vec::new(),
+        };
+        for s in self.steps.drain(1..) {
+            if let Some(c) = s.chosen {
+                r.choices.push(c.text);
+                r.ratings.push(c.rating);
+                r.reflections.push(s.reflection);
+            }
+        }
+        let n = r.choices.len();
         if n > 0 {
-            self.retractions.push(Retraction {
-                at: 0,
-                restart: true,
-                choices: removed,
-            });
+            self.retractions.push(r);
         }
         n
     }
@@ -666,8 +691,14 @@ mod tests {
             &[Retraction {
                 at: 0,
                 restart: false,
-                choices: vec!["Stay.".into()]
+                choices: vec!["Stay.".into()],
+                ratings: vec![None],
+                reflections: vec![Some("to stay with it".into())],
             }]
+        );
+        assert_eq!(
+            s.retractions()[0].choice(0),
+            ("Stay.", None, Some("to stay with it"))
         );
     }
 
@@ -681,6 +712,7 @@ mod tests {
         assert_eq!(s.restart(), 2);
         assert_eq!(s.steps(), std::slice::from_ref(&opening));
         assert_eq!(s.retractions()[0].choices, vec!["Stay.", "Ask."]);
+        assert_eq!(s.retractions()[0].reflections, vec![None, None]);
         assert!(s.retractions()[0].restart);
         // A restart with nothing taken records nothing.
         assert_eq!(s.restart(), 0);

@@ -1,14 +1,22 @@
-//! The debrief: the outcome, the path with its feedback notes and reflections, how each
-//! variable moved, and where the other doors led (from the checker's exploration).
+//! The debrief: the outcome, the moves by rating, the path with its feedback notes,
+//! reflections and changes of mind, how each variable moved, where the other doors led
+//! and the recommended path (both from the checker's exploration, through
+//! [`threshold_compiler::doors`]). This module gathers; `console` and `markdown` render.
 
+mod console;
+mod markdown;
+
+pub use console::{render_console, render_summary};
+pub use markdown::render_markdown;
+
+use threshold_compiler::doors::{self, Ahead, Point, Recommended};
 use threshold_compiler::reach::Reach;
 use threshold_compiler::{Graph, DEFAULT_MAX_STATES};
 use threshold_runtime::ir::{Rating, Story, VarType};
 use threshold_runtime::session::{Said, Session};
-use threshold_runtime::{Runner, Stop};
+use threshold_runtime::{MoveCounts, Stop};
 
-use super::console::Out;
-use crate::text::{clean_line, md};
+use crate::text::clean_line;
 
 /// How play ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,12 +32,28 @@ pub enum End {
     },
 }
 
+/// A feedback note: its rating (`None`: an ordinary note) and text.
+pub type Note = (Option<Rating>, String);
+
 /// One choice of the path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PathStep {
     pub number: usize,
     pub text: String,
-    pub notes: Vec<String>,
+    /// The move's rating, as the transition gave it.
+    pub rating: Option<Rating>,
+    pub notes: Vec<Note>,
+    pub reflection: Option<String>,
+}
+
+/// A choice taken back by undo or restart: "changed your mind".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Changed {
+    /// How many choices of the path stood before it (it is shown after that many).
+    pub at: usize,
+    pub restart: bool,
+    pub text: String,
+    pub rating: Option<Rating>,
     pub reflection: Option<String>,
 }
 
@@ -42,33 +66,16 @@ pub struct Track {
     pub values: Vec<i64>,
 }
 
-/// A choice at a choice point of the path, and what could still be reached through it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Door {
-    pub number: usize,
-    pub text: String,
-    pub best: Option<Rating>,
-    /// Choices from the choice point to the nearest good outcome, this one included.
-    pub to_good: Option<u32>,
-}
-
-/// A choice point on the path.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Point {
-    /// 1-based position on the path.
-    pub step: usize,
-    pub scene: String,
-    pub taken: Door,
-    pub others: Vec<Door>,
-}
-
-/// The comparison with the doors not taken.
+/// The comparison with the doors not taken, and the recommended path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Doors {
     Known {
         points: Vec<Point>,
-        /// The fewest choices from the start to a good outcome, and one such path.
-        fewest: Option<(u32, Vec<String>)>,
+        /// The recommended path from the start to a good outcome (none reachable:
+        /// `None`), with the choice numbers that replay it.
+        recommended: Option<Recommended>,
+        /// Whether the play took exactly the recommended path.
+        followed: bool,
     },
     /// The story has more states than exploration allows.
     TooMany,
@@ -77,11 +84,26 @@ pub enum Doors {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Debrief {
     pub end: End,
-    pub opening_notes: Vec<String>,
+    pub opening_notes: Vec<Note>,
     pub path: Vec<PathStep>,
-    pub end_notes: Vec<String>,
+    /// Choices taken back, oldest first.
+    pub changed: Vec<Changed>,
+    pub end_notes: Vec<Note>,
+    /// The path's moves by rating (undone choices excluded).
+    pub moves: MoveCounts,
+    /// Whether the story rates any move (else ratings are not shown).
+    pub rated: bool,
     pub tracks: Vec<Track>,
     pub doors: Doors,
+    /// Outcome titles by node, for naming where doors lead.
+    titles: Vec<String>,
+}
+
+impl Debrief {
+    /// The title (or id) of node `n`.
+    pub fn title(&self, n: u32) -> &str {
+        &self.titles[n as usize]
+    }
 }
 
 /// Builds the debrief of a session that has stopped (at an outcome or stuck).
@@ -106,13 +128,13 @@ pub fn build(session: &Session<'_>) -> Debrief {
             }
         }
     };
-    let notes_of = |said: &[Said], at_outcome: bool| -> Vec<String> {
+    let notes_of = |said: &[Said], at_outcome: bool| -> Vec<Note> {
         said.iter()
             .filter_map(|s| match s {
-                Said::Note { node, text, .. }
+                Said::Note { node, text, rating }
                     if story.nodes[*node as usize].is_outcome() == at_outcome =>
                 {
-                    Some(text.clone())
+                    Some((*rating, text.clone()))
                 }
                 _ => None,
             })
@@ -126,8 +148,25 @@ pub fn build(session: &Session<'_>) -> Debrief {
             Some(PathStep {
                 number: c.number,
                 text: c.text.clone(),
+                rating: c.rating,
                 notes: notes_of(&s.said, false),
                 reflection: s.reflection.clone(),
+            })
+        })
+        .collect();
+    let changed = session
+        .retractions()
+        .iter()
+        .flat_map(|r| {
+            (0..r.choices.len()).map(move |k| {
+                let (text, rating, reflection) = r.choice(k);
+                Changed {
+                    at: r.at,
+                    restart: r.restart,
+                    text: text.to_string(),
+                    rating,
+                    reflection: reflection.map(str::to_string),
+                }
             })
         })
         .collect();
@@ -147,74 +186,146 @@ pub fn build(session: &Session<'_>) -> Debrief {
         end,
         opening_notes,
         path,
+        changed,
         end_notes,
+        moves: session.moves(),
+        rated: doors::rates_moves(story),
         tracks,
-        doors: doors(story, session),
+        doors: compare(story, session),
+        titles: story
+            .nodes
+            .iter()
+            .map(|n| n.title.clone().unwrap_or_else(|| n.id.clone()))
+            .collect(),
     }
 }
 
-fn scene_name(story: &Story, node: u32) -> String {
-    let n = &story.nodes[node as usize];
-    n.title.clone().unwrap_or_else(|| n.id.clone())
-}
-
-/// Walks the path through the explored graph and compares each choice with the others.
-fn doors(story: &Story, session: &Session<'_>) -> Doors {
+/// The other doors along the path and the recommended path, from the explored graph.
+fn compare(story: &Story, session: &Session<'_>) -> Doors {
     let graph = Graph::explore(story, DEFAULT_MAX_STATES);
     if graph.limited() || graph.is_empty() {
         return Doors::TooMany;
     }
     let reach = Reach::compute(story, &graph);
-    let door = |number: usize, text: &str, t: u32| Door {
-        number,
-        text: text.to_string(),
-        best: reach.best[t as usize],
-        to_good: reach.to_good[t as usize].map(|d| d.choices + 1),
+    let played: Vec<usize> = session.steps()[1..]
+        .iter()
+        .filter_map(|s| s.chosen.as_ref().map(|c| c.index))
+        .collect();
+    let Some(points) = doors::points(story, &graph, &reach, &played) else {
+        return Doors::TooMany;
     };
-    let steps = session.steps();
-    let mut at = 0u32;
-    let mut points = Vec::new();
-    for (k, step) in steps.iter().enumerate().skip(1) {
-        let Some(chosen) = &step.chosen else { continue };
-        let before = &steps[k - 1];
-        let mut taken = None;
-        let mut others = Vec::new();
-        for (t, c) in graph.successors(at) {
-            let Some(offer) = before.offers.iter().find(|o| o.index == c as usize) else {
-                return Doors::TooMany;
-            };
-            if c as usize == chosen.index {
-                taken = Some((t, door(offer.number, &offer.text, t)));
-            } else {
-                others.push(door(offer.number, &offer.text, t));
-            }
-        }
-        let Some((next, taken)) = taken else {
-            return Doors::TooMany;
-        };
-        points.push(Point {
-            step: k,
-            scene: scene_name(story, chosen.node),
-            taken,
-            others,
-        });
-        at = next;
+    let recommended = doors::recommended(story, &graph, &reach, 0);
+    let followed = recommended
+        .as_ref()
+        .is_some_and(|r| r.steps.iter().map(|s| s.number).collect::<Vec<_>>() == session.numbers());
+    Doors::Known {
+        points,
+        recommended,
+        followed,
     }
-    let fewest = reach.to_good[0].map(|d| {
-        let runner = Runner::new(story);
-        let mut scratch = runner.initial_state();
-        let texts = reach
-            .path_to_good(&graph, 0)
-            .into_iter()
-            .map(|(s, c)| {
-                graph.state_into(s, &mut scratch);
-                let choice = &story.nodes[scratch.node as usize].choices[c as usize];
-                story.render(&choice.text, &scratch)
-            })
-            .collect();
-        (d.choices, texts)
-    });
-    Doors::Known { points, fewest }
+}
+
+/// "4 good, 1 mixed, 1 bad" (and unrated ones, when there are any).
+pub fn moves_words(m: &MoveCounts) -> String {
+    let mut parts = Vec::new();
+    for (n, word) in [(m.good, "good"), (m.mixed, "mixed"), (m.bad, "bad")] {
+        parts.push(format!("{n} {word}"));
+    }
+    if m.unrated > 0 {
+        parts.push(format!("{} unrated", m.unrated));
+    }
+    parts.join(", ")
+}
+
+/// The rating of a move as a tag, e.g. `[bad] `; nothing when the story rates no move.
+pub fn tag(rated: bool, rating: Option<Rating>) -> String {
+    match (rated, rating) {
+        (false, _) => String::new(),
+        (true, Some(r)) => format!("[{}] ", r.as_str()),
+        (true, None) => "[unrated] ".to_string(),
+    }
+}
+
+/// A note with its rating word, as the author wrote it: `bad: text`.
+pub fn note_text(note: &Note) -> String {
+    match note.0 {
+        Some(r) => format!("{}: {}", r.as_str(), note.1),
+        None => note.1.clone(),
+    }
+}
+
+/// Where a door leads, by the recommended path from the state it leads to: `good: Held
+/// and heard, by 2 more choices`; a move that ends at once names its outcome. A later
+/// way back to good is "at best", and counts its moves not rated good.
+pub fn ahead_words(d: &Debrief, door: &doors::Door) -> String {
+    match (door.ahead, door.ends_at) {
+        (
+            Ahead::Good {
+                outcome, more: 0, ..
+            },
+            _,
+        ) => {
+            format!("good: {}, at once", clean_line(d.title(outcome)))
+        }
+        (
+            Ahead::Good {
+                outcome,
+                more,
+                poor_moves,
+            },
+            _,
+        ) => {
+            let mut s = format!(
+                "good: {}, by {more} more choice{}",
+                clean_line(d.title(outcome)),
+                plural(more as usize)
+            );
+            if poor_moves > 0 && d.rated {
+                s.push_str(&match (poor_moves == more, more) {
+                    (true, 1) => " (not rated good)".to_string(),
+                    (true, _) => " (none of them rated good)".to_string(),
+                    (false, _) => format!(" ({poor_moves} of them not rated good)"),
+                });
+            }
+            s
+        }
+        (Ahead::Best(r), Some(o)) => format!("{}: {}, at once", r.as_str(), clean_line(d.title(o))),
+        (Ahead::Best(r), None) => {
+            format!("no good outcome from there; at best {}", r.as_str())
+        }
+        (Ahead::Nothing, _) => "no outcome can be reached from there (a fault in the story)".into(),
+    }
+}
+
+/// The recommended path in a few words: `Held and heard (good) in 3 choices, all rated
+/// good`.
+pub fn recommended_words(d: &Debrief, r: &Recommended) -> String {
+    let n = r.steps.len();
+    let quality = if !d.rated {
+        String::new()
+    } else if r.poor_moves == 0 {
+        if n == 1 {
+            ", rated good".to_string()
+        } else {
+            ", all rated good".to_string()
+        }
+    } else {
+        format!(", {} not rated good", r.poor_moves)
+    };
+    format!(
+        "{} (good) in {n} choice{}{quality}",
+        clean_line(d.title(r.outcome)),
+        plural(n),
+    )
+}
+
+/// The choice numbers that replay a recommended path, as `--choices` takes them.
+pub fn replay_numbers(r: &Recommended) -> String {
+    r.steps
+        .iter()
+        .map(|s| s.number.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
@@ -268,162 +379,12 @@ fn values_text(ty: VarType, values: &[i64]) -> String {
     }
 }
 
-fn rating_words(best: Option<Rating>, to_good: Option<u32>) -> String {
-    match (best, to_good) {
-        (None, _) => "no outcome can be reached (a fault in the story)".to_string(),
-        (Some(Rating::Good), Some(d)) => format!("good, in {d} choice{}", plural(d as usize)),
-        (Some(r), _) => r.as_str().to_string(),
-    }
-}
-
 fn plural(n: usize) -> &'static str {
     if n == 1 {
         ""
     } else {
         "s"
     }
-}
-
-fn end_heading(end: &End) -> String {
-    match end {
-        End::Outcome { title, rating } => {
-            format!("Outcome: {} ({})", clean_line(title), rating.as_str())
-        }
-        End::Stuck { node, reason } => format!(
-            "Stuck at `{}` ({}): the story has a fault here",
-            clean_line(node),
-            reason
-        ),
-    }
-}
-
-/// The debrief for the console.
-pub fn render_console(d: &Debrief, out: &Out) -> String {
-    let mut s = String::new();
-    s.push_str(&out.rule("Debrief"));
-    s.push('\n');
-    s.push_str(&out.bold(&out.wrap(&end_heading(&d.end), "", "")));
-    for n in &d.end_notes {
-        s.push_str(&out.wrap(n, "  ! ", "    "));
-    }
-    if !d.opening_notes.is_empty() {
-        s.push('\n');
-        s.push_str(&out.bold("Before your first choice\n"));
-        for n in &d.opening_notes {
-            s.push_str(&out.wrap(n, "  ! ", "    "));
-        }
-    }
-
-    s.push('\n');
-    s.push_str(&out.bold("Your path\n"));
-    if d.path.is_empty() {
-        s.push_str("  (no choices)\n");
-    }
-    for (k, p) in d.path.iter().enumerate() {
-        let lead = format!("  {:>2}. ", k + 1);
-        s.push_str(&out.wrap(&p.text, &lead, "      "));
-        for n in &p.notes {
-            s.push_str(&out.wrap(n, "      ! ", "        "));
-        }
-        if let Some(r) = &p.reflection {
-            s.push_str(&out.wrap(&format!("Your reflection: {r}"), "      ", "      "));
-        }
-    }
-
-    if !d.tracks.is_empty() {
-        s.push('\n');
-        s.push_str(&out.bold("How things moved\n"));
-        s.push_str(&out.dim(&out.wrap("At the start, then after each choice:", "  ", "  ")));
-        const COLUMN: usize = 28;
-        let width = d
-            .tracks
-            .iter()
-            .map(|t| textwrap::core::display_width(&label_of(t)))
-            .max()
-            .unwrap_or(0)
-            .min(COLUMN);
-        let indent = " ".repeat(width + 4);
-        for t in &d.tracks {
-            let label = label_of(t);
-            let shown = textwrap::core::display_width(&label);
-            let lead = if shown > width {
-                // A long label gets a line of its own.
-                s.push_str(&out.wrap(&label, "  ", "    "));
-                indent.clone()
-            } else {
-                format!("  {label}{}  ", " ".repeat(width - shown))
-            };
-            let body = format!(
-                "{}  {}",
-                sparkline(t.ty, &t.values),
-                values_text(t.ty, &t.values)
-            );
-            s.push_str(&out.wrap(&body, &lead, &indent));
-        }
-    }
-
-    s.push('\n');
-    s.push_str(&out.bold("Where the other doors led\n"));
-    s.push_str(&out.dim(&out.wrap(
-        "The best outcome still reachable through each choice:",
-        "  ",
-        "  ",
-    )));
-    match &d.doors {
-        Doors::TooMany => s.push_str(&out.wrap(
-            "The story has too many states to compare the other doors.",
-            "  ",
-            "  ",
-        )),
-        Doors::Known { points, fewest } => {
-            for p in points {
-                s.push_str(&out.wrap(
-                    &format!("Choice {}, at \u{201c}{}\u{201d}:", p.step, p.scene),
-                    "  ",
-                    "  ",
-                ));
-                let line = |label: &str, door: &Door| {
-                    let mut l = out.wrap(
-                        &format!("{}. {}", door.number, door.text),
-                        label,
-                        &" ".repeat(17),
-                    );
-                    l.push_str(&out.wrap(
-                        &format!("→ {}", rating_words(door.best, door.to_good)),
-                        &" ".repeat(17),
-                        &" ".repeat(19),
-                    ));
-                    l
-                };
-                s.push_str(&line("    you took  ", &p.taken));
-                for o in &p.others {
-                    s.push_str(&line("    not taken ", o));
-                }
-                if p.others.is_empty() {
-                    s.push_str("    (the only choice offered)\n");
-                }
-            }
-            s.push('\n');
-            match fewest {
-                Some((n, path)) => {
-                    s.push_str(&out.wrap(
-                        &format!("Fewest choices from the start to a good outcome: {n}"),
-                        "  ",
-                        "  ",
-                    ));
-                    for (k, t) in path.iter().enumerate() {
-                        s.push_str(&out.wrap(t, &format!("    {:>2}. ", k + 1), "        "));
-                    }
-                }
-                None => s.push_str(&out.wrap(
-                    "No good outcome can be reached from the start.",
-                    "  ",
-                    "  ",
-                )),
-            }
-        }
-    }
-    s
 }
 
 fn label_of(t: &Track) -> String {
@@ -433,112 +394,6 @@ fn label_of(t: &Track) -> String {
     } else {
         l
     }
-}
-
-/// The debrief as Markdown, for the transcript.
-pub fn render_markdown(d: &Debrief) -> String {
-    let mut s = String::from("## Debrief\n\n");
-    match &d.end {
-        End::Outcome { title, rating } => {
-            s.push_str(&format!(
-                "**Outcome:** {} ({})\n\n",
-                md(title),
-                rating.as_str()
-            ));
-        }
-        End::Stuck { node, reason } => {
-            s.push_str(&format!(
-                "**Stuck** at `{}` ({reason}): the story has a fault here.\n\n",
-                clean_line(node).replace('`', "'")
-            ));
-        }
-    }
-    for n in &d.end_notes {
-        s.push_str(&format!("> {}\n>\n", md(n)));
-    }
-    if !d.end_notes.is_empty() {
-        s.truncate(s.len() - 2);
-        s.push('\n');
-    }
-    if !d.opening_notes.is_empty() {
-        s.push_str("### Before the first choice\n\n");
-        for n in &d.opening_notes {
-            s.push_str(&format!("- Note: {}\n", md(n)));
-        }
-        s.push('\n');
-    }
-    s.push_str("### The path\n\n");
-    if d.path.is_empty() {
-        s.push_str("No choices were taken.\n\n");
-    }
-    for (k, p) in d.path.iter().enumerate() {
-        s.push_str(&format!(
-            "{}. {} *(choice {})*\n",
-            k + 1,
-            md(&p.text),
-            p.number
-        ));
-        for n in &p.notes {
-            s.push_str(&format!("   - Note: {}\n", md(n)));
-        }
-        if let Some(r) = &p.reflection {
-            s.push_str(&format!("   - Reflection: {}\n", md(r)));
-        }
-    }
-    if !d.path.is_empty() {
-        s.push('\n');
-    }
-    if !d.tracks.is_empty() {
-        s.push_str("### How things moved\n\nAt the start, then after each choice.\n\n");
-        s.push_str("| Variable | Trajectory | Values |\n|---|---|---|\n");
-        for t in &d.tracks {
-            s.push_str(&format!(
-                "| {} | {} | {} |\n",
-                md(&label_of(t)),
-                sparkline(t.ty, &t.values),
-                values_text(t.ty, &t.values)
-            ));
-        }
-        s.push('\n');
-    }
-    s.push_str("### Where the other doors led\n\n");
-    match &d.doors {
-        Doors::TooMany => s.push_str("The story has too many states to compare the other doors.\n"),
-        Doors::Known { points, fewest } => {
-            for p in points {
-                s.push_str(&format!(
-                    "Choice {}, at \u{201c}{}\u{201d}:\n\n",
-                    p.step,
-                    md(&p.scene)
-                ));
-                let item = |label: &str, door: &Door| {
-                    format!(
-                        "- {label} {}. {} — best still reachable: {}\n",
-                        door.number,
-                        md(&door.text),
-                        rating_words(door.best, door.to_good)
-                    )
-                };
-                s.push_str(&item("**Taken:**", &p.taken));
-                for o in &p.others {
-                    s.push_str(&item("Not taken:", o));
-                }
-                s.push('\n');
-            }
-            match fewest {
-                Some((n, path)) => {
-                    s.push_str(&format!(
-                        "Fewest choices from the start to a good outcome: **{n}**\n\n"
-                    ));
-                    for (k, t) in path.iter().enumerate() {
-                        s.push_str(&format!("{}. {}\n", k + 1, md(t)));
-                    }
-                }
-                None => s.push_str("No good outcome can be reached from the start.\n"),
-            }
-        }
-    }
-    s
 }
 
 #[cfg(test)]
@@ -560,16 +415,23 @@ mod tests {
     }
 
     #[test]
-    fn rating_words_read_plainly() {
+    fn moves_and_tags_read_plainly() {
+        let m = MoveCounts {
+            good: 4,
+            mixed: 1,
+            bad: 1,
+            unrated: 0,
+        };
+        assert_eq!(moves_words(&m), "4 good, 1 mixed, 1 bad");
+        let m = MoveCounts { unrated: 2, ..m };
+        assert_eq!(moves_words(&m), "4 good, 1 mixed, 1 bad, 2 unrated");
+        assert_eq!(tag(true, Some(Rating::Bad)), "[bad] ");
+        assert_eq!(tag(true, None), "[unrated] ");
+        assert_eq!(tag(false, Some(Rating::Good)), "");
         assert_eq!(
-            rating_words(Some(Rating::Good), Some(1)),
-            "good, in 1 choice"
+            note_text(&(Some(Rating::Mixed), "Hm.".into())),
+            "mixed: Hm."
         );
-        assert_eq!(
-            rating_words(Some(Rating::Good), Some(3)),
-            "good, in 3 choices"
-        );
-        assert_eq!(rating_words(Some(Rating::Mixed), None), "mixed");
-        assert!(rating_words(None, None).contains("no outcome"));
+        assert_eq!(note_text(&(None, "Plain.".into())), "Plain.");
     }
 }
