@@ -1,10 +1,11 @@
 //! Exploration throughput: every reachable state of generated stories with cycles and
 //! several variables, in states per second. `explore` is the breadth-first search
 //! alone; `soundness` adds the components and the diagnostics, as `threshold check`
-//! runs them.
+//! runs them. `checks` proves the author's checks on the explored graph: none (what a
+//! story without checks pays), one, and four of every form.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
-use threshold_compiler::{lower, soundness, Graph, Limits, Source, DEFAULT_MAX_STATES};
+use threshold_compiler::{checks, lower, soundness, Graph, Limits, Source, DEFAULT_MAX_STATES};
 use threshold_runtime::ir::Story;
 use threshold_testgen::{generate, Params};
 
@@ -48,5 +49,46 @@ fn explore(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, explore);
+/// The benchmark story with `lines` checks after its title.
+fn with_checks(p: &Params, lines: &[&str]) -> threshold_compiler::Lowered {
+    let mut text = String::new();
+    for l in generate(p).lines() {
+        text.push_str(l);
+        text.push('\n');
+        if l.starts_with("title:") {
+            for c in lines {
+                text.push_str(c);
+                text.push('\n');
+            }
+        }
+    }
+    lower(&[Source {
+        name: "bench.scene".to_string(),
+        text,
+    }])
+}
+
+fn prove(c: &mut Criterion) {
+    const FOUR: [&str; 4] = [
+        "check never ended(good) and v0 == 5 and v1 == 0",
+        "check always v2 >= 0",
+        "check can reach ended(bad) and b0",
+        "check whenever v3 == 5, can reach ended(good)",
+    ];
+    let (_, p) = stories().into_iter().next().expect("four_vars");
+    for (label, lines) in [("0", &FOUR[..0]), ("1", &FOUR[..1]), ("4", &FOUR[..])] {
+        let lowered = with_checks(&p, lines);
+        let story = lowered.story.clone().expect("the story with checks compiles");
+        let graph = Graph::explore(&story, DEFAULT_MAX_STATES);
+        let mut g = c.benchmark_group("checks/four_vars");
+        g.sample_size(10);
+        g.throughput(Throughput::Elements(graph.state_count as u64));
+        g.bench_function(format!("prove_{label}"), |b| {
+            b.iter(|| checks::prove(black_box(&story), &lowered.map, &graph))
+        });
+        g.finish();
+    }
+}
+
+criterion_group!(benches, explore, prove);
 criterion_main!(benches);
