@@ -281,6 +281,13 @@ impl<'s> Reader<'s> {
                         self.file.broken_names.push(name);
                     }
                 }
+                if what == "check" && err.help.is_none() {
+                    err.help = Some(
+                        "a check is `check always E`, `check never E`, `check can reach E` or \
+                         `check whenever E1, can reach E2`, with an optional \"label\" at the end"
+                            .into(),
+                    );
+                }
                 if what == "variable"
                     && !t.contains(" in ")
                     && !t.contains("true")
