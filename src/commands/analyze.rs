@@ -1,15 +1,19 @@
 //! `threshold analyze`: for every outcome the fewest choices that reach it, its
 //! probability for a trainee who picks at random, and the expected number of choices;
-//! the hidden variables at each outcome; what stays reachable after each choice.
+//! the hidden variables at each outcome; what stays reachable after each choice; where
+//! each surface strategy ends; and the recommended path to a good outcome.
 
 use std::io::Write;
 use std::path::PathBuf;
 
 use serde_json::{json, Map, Value};
-use threshold_compiler::analyze::{self, describe_range, Analysis, Figure};
+use threshold_compiler::analyze::{self, describe_range, Analysis, AnalyzeError, Figure};
+use threshold_compiler::doors::{self, Recommended};
 use threshold_compiler::graph_export::shorten;
-use threshold_compiler::{LineIndex, Lowered, Source};
-use threshold_runtime::ir::Story;
+use threshold_compiler::reach::Reach;
+use threshold_compiler::teaching::{surface_play, Strategy, SurfacePlay, SurfaceStop};
+use threshold_compiler::{Graph, LineIndex, Lowered, Source};
+use threshold_runtime::ir::{Rating, Story};
 
 use super::{Format, SearchLimits};
 use crate::load::compiled_story;
@@ -33,18 +37,29 @@ pub fn run(args: &Args) -> u8 {
         Err(code) => return code,
     };
     let (sources, lowered, story) = (&compiled.sources, &compiled.lowered, compiled.story());
-    let analysis = match analyze::analyze(story, args.limits.limits()) {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return 1;
-        }
+    // One exploration serves the analysis and the recommended path.
+    let graph = Graph::explore_within(story, args.limits.limits());
+    if let Some(stopped) = graph.stopped {
+        eprintln!("error: {}", AnalyzeError::StateLimit(stopped));
+        return 1;
+    }
+    let analysis = analyze::analyze_graph(story, &graph);
+    let ways = Ways {
+        strategies: Strategy::ALL.map(|s| surface_play(story, s)).to_vec(),
+        recommended: doors::recommended(story, &graph, &Reach::compute(story, &graph), 0),
     };
     let name = args.story.display().to_string();
     let text = match args.format {
-        Format::Human => human(story, &analysis),
+        Format::Human => {
+            let mut s = human(story, &analysis);
+            s.push_str(&human_ways(story, &ways));
+            s
+        }
         Format::Json => {
-            let mut s = json_report(&name, story, sources, lowered, &analysis).to_string();
+            let mut v = json_report(&name, story, sources, lowered, &analysis);
+            v["strategies"] = strategies_json(story, &ways.strategies);
+            v["recommended"] = recommended_json(story, ways.recommended.as_ref());
+            let mut s = v.to_string();
             s.push('\n');
             s
         }
@@ -210,7 +225,8 @@ fn human(story: &Story, a: &Analysis) -> String {
     s.push_str("  (expected choices: the average number of choices of the plays that end there)\n");
 
     s.push_str(
-        "\nThe fewest choices to each outcome (numbers as `threshold play --choices` takes them)\n",
+        "\nThe fewest choices to each outcome (numbers as `threshold play --choices` takes them;\n\
+         a map of the story, not advice: the recommended path is at the end)\n",
     );
     for o in &a.outcomes {
         let Some(path) = &o.shortest else { continue };
@@ -296,8 +312,138 @@ fn human(story: &Story, a: &Analysis) -> String {
     s
 }
 
+/// Ways through the story: each surface strategy's play, and the recommended path.
+struct Ways {
+    strategies: Vec<SurfacePlay>,
+    recommended: Option<Recommended>,
+}
+
+/// Where a surface strategy's play ended, in words.
+fn strategy_end(story: &Story, p: &SurfacePlay) -> String {
+    let n = p.choices.len();
+    let after = format!("after {n} choice{}", if n == 1 { "" } else { "s" });
+    match (p.stop, p.outcome) {
+        (SurfaceStop::Outcome, Some(o)) => {
+            let node = &story.nodes[o as usize];
+            let rating = node.rating().map_or("", |r| r.as_str());
+            format!("ends {rating} at `{}` {after}", node.id)
+        }
+        (SurfaceStop::Loop, _) => format!("circles back to where it was {after} (a loop)"),
+        _ => format!("gets stuck {after}"),
+    }
+}
+
+fn rating_tag(r: Option<Rating>) -> &'static str {
+    r.map_or("unrated", |r| r.as_str())
+}
+
+fn human_ways(story: &Story, w: &Ways) -> String {
+    let mut s = String::from("\nSurface strategies: always taking one choice by its look alone\n");
+    for p in &w.strategies {
+        let numbers: Vec<String> = p.choices.iter().map(u32::to_string).collect();
+        let replay = if numbers.is_empty() {
+            String::new()
+        } else {
+            format!(" (--choices {})", numbers.join(","))
+        };
+        s.push_str(&format!(
+            "  {:<9} {}{replay}\n",
+            p.strategy.as_str(),
+            strategy_end(story, p)
+        ));
+    }
+    let gamed = w.strategies.iter().any(|p| {
+        p.outcome
+            .is_some_and(|o| story.nodes[o as usize].rating() == Some(Rating::Good))
+            && !p.choices.is_empty()
+    });
+    if gamed {
+        s.push_str(
+            "  A strategy that ends good lets a trainee win by the look of the answers\n  \
+             (`check --teaching` reports it as `gameable`).\n",
+        );
+    }
+    s.push_str(
+        "\nThe recommended path: to a good outcome with the fewest moves not rated good,\n\
+         then the fewest choices\n",
+    );
+    match &w.recommended {
+        None => s.push_str("  No good outcome can be reached from the start.\n"),
+        Some(r) => {
+            let node = &story.nodes[r.outcome as usize];
+            let numbers: Vec<String> = r.steps.iter().map(|st| st.number.to_string()).collect();
+            let n = r.steps.len();
+            let rated = doors::rates_moves(story);
+            if n == 0 {
+                s.push_str(&format!(
+                    "  {}: reached at the start, before any choice\n",
+                    node.id
+                ));
+            } else {
+                let poor = if rated {
+                    format!(", {} not rated good", r.poor_moves)
+                } else {
+                    String::new()
+                };
+                s.push_str(&format!(
+                    "  {} (good): --choices {}; {n} choice{}{poor}\n",
+                    node.id,
+                    numbers.join(","),
+                    if n == 1 { "" } else { "s" },
+                ));
+            }
+            for (i, st) in r.steps.iter().enumerate() {
+                let tag = if rated {
+                    format!("[{}] ", rating_tag(st.rating))
+                } else {
+                    String::new()
+                };
+                s.push_str(&format!("    {}. {tag}{}\n", i + 1, shorten(&st.text, 64)));
+            }
+        }
+    }
+    s
+}
+
 // ---------------------------------------------------------------------------
 // For tools.
+
+fn strategies_json(story: &Story, plays: &[SurfacePlay]) -> Value {
+    plays
+        .iter()
+        .map(|p| {
+            let node = p.outcome.map(|o| &story.nodes[o as usize]);
+            json!({
+                "strategy": p.strategy.as_str(),
+                "ends": match p.stop {
+                    SurfaceStop::Outcome => "outcome",
+                    SurfaceStop::Stuck => "stuck",
+                    SurfaceStop::Loop => "loop",
+                },
+                "outcome": node.map(|n| &n.id),
+                "rating": node.and_then(|n| n.rating()).map(|r| r.as_str()),
+                "choices": p.choices,
+                "path": p.path,
+            })
+        })
+        .collect()
+}
+
+fn recommended_json(story: &Story, r: Option<&Recommended>) -> Value {
+    let Some(r) = r else { return Value::Null };
+    let node = &story.nodes[r.outcome as usize];
+    json!({
+        "outcome": node.id,
+        "title": node.title,
+        "choices": r.steps.iter().map(|st| st.number).collect::<Vec<_>>(),
+        "path": r.steps.iter().map(|st| json!({
+            "number": st.number,
+            "text": st.text,
+            "rating": st.rating.map(|x| x.as_str()),
+        })).collect::<Vec<_>>(),
+        "moves_not_good": r.poor_moves,
+    })
+}
 
 fn figure_json(f: &Figure) -> Value {
     json!({"value": f.value, "exact": f.exact})
