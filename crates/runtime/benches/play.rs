@@ -116,6 +116,7 @@ fn generate(scenes: usize, seed: u64) -> Story {
                     effect(v, AssignOp::Add, 1),
                     Stmt::Note {
                         text: lit("Holding."),
+                        rating: None,
                     },
                     Stmt::Divert {
                         target: target(&mut rng),
@@ -189,6 +190,7 @@ fn generate(scenes: usize, seed: u64) -> Story {
         }],
         variables,
         nodes,
+        checks: Vec::new(),
     }
 }
 
