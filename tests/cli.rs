@@ -111,7 +111,10 @@ fn json_has_the_contract_shape() {
     assert_eq!(d["path"], serde_json::json!(["Walk them out."]));
     // The same path as the numbers `play --choices` takes.
     assert_eq!(d["choices"], serde_json::json!([1]));
-    assert!(d["help"].as_str().unwrap().starts_with("make sure some choice"));
+    assert!(d["help"]
+        .as_str()
+        .unwrap()
+        .starts_with("make sure some choice"));
     let stats = &story["stats"];
     assert_eq!(stats["nodes"], 6);
     assert_eq!(stats["choices"], 5);
@@ -177,7 +180,7 @@ fn compile_writes_the_versioned_ir() {
     let o = threshold(&["compile", PASS, "-o", out.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let ir: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
-    assert_eq!(ir["format"], 1);
+    assert_eq!(ir["format"], 2);
     assert_eq!(ir["title"], "Two ways out");
     assert_eq!(ir["nodes"].as_array().unwrap().len(), 3);
     let o = threshold(&["compile", FAIL.replace("dead-end", "types").as_str()]);

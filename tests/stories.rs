@@ -133,7 +133,13 @@ fn longest_is_best(story: &Story) -> Vec<bool> {
             let t = story.render(&story.nodes[node].choices[c as usize].text, &s);
             t.trim().chars().count()
         };
-        let longest = (0..succ.len()).fold(0, |b, k| if len(succ[k].1) > len(succ[b].1) { k } else { b });
+        let longest = (0..succ.len()).fold(0, |b, k| {
+            if len(succ[k].1) > len(succ[b].1) {
+                k
+            } else {
+                b
+            }
+        });
         let best = rated.iter().map(|r| rank(*r)).min().unwrap();
         out.push(rank(rated[longest]) == best);
     }
@@ -156,7 +162,10 @@ fn the_look_of_a_choice_carries_no_signal() {
         scenes += v.len();
         longest_best += v.iter().filter(|b| **b).count();
     }
-    assert!(scenes >= 30, "{scenes} scenes with differently rated choices");
+    assert!(
+        scenes >= 30,
+        "{scenes} scenes with differently rated choices"
+    );
     assert!(
         longest_best * 3 <= scenes,
         "the longest choice is a best-rated one in {longest_best} of {scenes} scenes"

@@ -56,7 +56,11 @@ fn printed_paths_replay_to_the_node_named() {
                 .map(|c| c.as_u64().unwrap())
                 .collect();
             assert_eq!(choices.len(), d["path"].as_array().unwrap().len(), "{d}");
-            assert_eq!(replay(story, &choices), node.as_str().unwrap(), "{story}: {d}");
+            assert_eq!(
+                replay(story, &choices),
+                node.as_str().unwrap(),
+                "{story}: {d}"
+            );
             replayed += 1;
         }
     }
@@ -93,11 +97,20 @@ fn the_fixture_breaks_exactly_where_it_should() {
         ("check-failed".into(), 9, serde_json::json!([1, 1])),
     ];
     assert_eq!(found, want);
-    assert_eq!(story["stats"]["checks"], serde_json::json!({"total": 3, "hold": 1}));
+    assert_eq!(
+        story["stats"]["checks"],
+        serde_json::json!({"total": 3, "hold": 1})
+    );
     // The nearest breaking state's values are in the message.
     let msg = story["diagnostics"][4]["message"].as_str().unwrap();
-    assert!(msg.contains("given = true, trust = 2, risk = false"), "{msg}");
-    assert!(msg.contains("\"Handing it over is never rewarded\""), "{msg}");
+    assert!(
+        msg.contains("given = true, trust = 2, risk = false"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("\"Handing it over is never rewarded\""),
+        "{msg}"
+    );
 }
 
 #[test]

@@ -78,7 +78,10 @@ fn prove(c: &mut Criterion) {
     let (_, p) = stories().into_iter().next().expect("four_vars");
     for (label, lines) in [("0", &FOUR[..0]), ("1", &FOUR[..1]), ("4", &FOUR[..])] {
         let lowered = with_checks(&p, lines);
-        let story = lowered.story.clone().expect("the story with checks compiles");
+        let story = lowered
+            .story
+            .clone()
+            .expect("the story with checks compiles");
         let graph = Graph::explore(&story, DEFAULT_MAX_STATES);
         let mut g = c.benchmark_group("checks/four_vars");
         g.sample_size(10);

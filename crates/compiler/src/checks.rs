@@ -43,12 +43,18 @@ pub fn prove(story: &Story, map: &SourceMap, graph: &Graph) -> Proof {
             CheckKind::Always { .. } => {
                 let s = &sets[next];
                 next += 1;
-                (first_state(graph, |i| !get_bit(s, i)), "where it does not hold")
+                (
+                    first_state(graph, |i| !get_bit(s, i)),
+                    "where it does not hold",
+                )
             }
             CheckKind::Never { .. } => {
                 let s = &sets[next];
                 next += 1;
-                (first_state(graph, |i| get_bit(s, i)), "where the condition it forbids holds")
+                (
+                    first_state(graph, |i| get_bit(s, i)),
+                    "where the condition it forbids holds",
+                )
             }
             CheckKind::CanReach { .. } => {
                 let s = &sets[next];
@@ -175,7 +181,10 @@ fn backward_reach(graph: &Graph, rev: &Reversed, goal: &Bits) -> Bits {
         .filter(|&i| get_bit(goal, i as usize))
         .collect();
     while let Some(t) = stack.pop() {
-        let (a, b) = (rev.start[t as usize] as usize, rev.start[t as usize + 1] as usize);
+        let (a, b) = (
+            rev.start[t as usize] as usize,
+            rev.start[t as usize + 1] as usize,
+        );
         for &p in &rev.preds[a..b] {
             if !get_bit(&can, p as usize) {
                 set_bit(&mut can, p as usize);

@@ -435,8 +435,7 @@ pub fn lower(sources: &[Source]) -> Lowered {
                     .push(n.choices.iter().map(|c| lw.site(c.span)).collect());
                 node_has_note.push(has_note(&n.body));
                 choice_has_note.push(n.choices.iter().map(|c| passes_note(&c.body)).collect());
-                choice_always_rated
-                    .push(n.choices.iter().map(|c| always_rated(&c.body)).collect());
+                choice_always_rated.push(n.choices.iter().map(|c| always_rated(&c.body)).collect());
                 node_ids.push((n.id.name.clone(), n.is_outcome()));
                 nodes.push(lowered);
             }
@@ -521,7 +520,16 @@ fn passes_note(block: &[ast::Stmt]) -> bool {
 /// Whether every syntactic path through a choice's body passes a rated note before
 /// its divert.
 fn always_rated(block: &[ast::Stmt]) -> bool {
-    !body_paths(block, &|s| matches!(s, ast::Stmt::Note { rating: Some(_), .. })).unmarked
+    !body_paths(block, &|s| {
+        matches!(
+            s,
+            ast::Stmt::Note {
+                rating: Some(_),
+                ..
+            }
+        )
+    })
+    .unmarked
 }
 
 /// A set of syntactic paths, as `falls-through` walks them: whether it holds a path
@@ -581,7 +589,9 @@ fn walk_paths(
                 let arms = branches
                     .iter()
                     .map(|b| b.body.as_slice())
-                    .chain(std::iter::once(else_body.as_ref().map_or(&[][..], |e| &e.body)));
+                    .chain(std::iter::once(
+                        else_body.as_ref().map_or(&[][..], |e| &e.body),
+                    ));
                 for arm in arms {
                     let (e, o) = walk_paths(arm, cur, marks);
                     ended = ended.union(e);
@@ -1277,10 +1287,7 @@ impl Lowerer {
                 ir::Expr::Seen(self.nodes[id.name.as_str()].0.index),
                 Ty::Bool,
             ),
-            ast::ExprKind::At(id) => (
-                ir::Expr::At(self.nodes[id.name.as_str()].0.index),
-                Ty::Bool,
-            ),
+            ast::ExprKind::At(id) => (ir::Expr::At(self.nodes[id.name.as_str()].0.index), Ty::Bool),
             // `ended(R)`: at one of the outcomes rated R.
             ast::ExprKind::Ended(r) => {
                 let at = self

@@ -109,7 +109,9 @@ impl Reach {
             if to_good[t as usize] != Some(d) {
                 continue;
             }
-            for &(p, poor) in &rev[rev_start[t as usize] as usize..rev_start[t as usize + 1] as usize] {
+            for &(p, poor) in
+                &rev[rev_start[t as usize] as usize..rev_start[t as usize + 1] as usize]
+            {
                 let c = d.after(poor);
                 if to_good[p as usize].is_none_or(|old| c < old) {
                     to_good[p as usize] = Some(c);

@@ -167,7 +167,12 @@ pub fn surface_play(story: &Story, strategy: Strategy) -> SurfacePlay {
         let node = &story.nodes[state.node as usize];
         let texts: Vec<String> = offered
             .iter()
-            .map(|&i| story.render(&node.choices[i].text, &state).trim().to_string())
+            .map(|&i| {
+                story
+                    .render(&node.choices[i].text, &state)
+                    .trim()
+                    .to_string()
+            })
             .collect();
         let k = strategy.pick(&texts);
         play.path.push(texts[k].clone());

@@ -121,7 +121,11 @@ impl Form {
             Form::Never(e) => format!("check never {}", e.text(story)),
             Form::CanReach(e) => format!("check can reach {}", e.text(story)),
             Form::Whenever(a, b) => {
-                format!("check whenever {}, can reach {}", a.text(story), b.text(story))
+                format!(
+                    "check whenever {}, can reach {}",
+                    a.text(story),
+                    b.text(story)
+                )
             }
         }
     }
@@ -200,7 +204,10 @@ fn compare(seed: u64) -> Result<(), TestCaseError> {
     let checked = check_text("checked", &text, LIMIT);
     let story = checked.lowered.story.as_ref().expect("the checks compile");
     if checked.graph.as_ref().is_some_and(|g| g.limited()) {
-        prop_assert!(!checked.diagnostics.iter().any(|d| d.code == Code::CheckFailed));
+        prop_assert!(!checked
+            .diagnostics
+            .iter()
+            .any(|d| d.code == Code::CheckFailed));
         prop_assert_eq!(checked.stats.checks_hold, None);
         return Ok(());
     }
@@ -221,7 +228,11 @@ fn compare(seed: u64) -> Result<(), TestCaseError> {
         match oracle(story, &model, form) {
             None => {
                 hold += 1;
-                prop_assert!(failed.is_empty(), "{}: holds, but {failed:?}\n{text}", lines[k]);
+                prop_assert!(
+                    failed.is_empty(),
+                    "{}: holds, but {failed:?}\n{text}",
+                    lines[k]
+                );
             }
             Some(path) => {
                 prop_assert_eq!(failed.len(), 1, "{}: fails\n{}", lines[k], text);

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 /// The version of the IR's serialised form; bumped on any incompatible change.
-pub const FORMAT: u32 = 1;
+pub const FORMAT: u32 = 2;
 
 /// Index of a node in [`Story::nodes`].
 pub type NodeId = u32;
@@ -65,7 +65,9 @@ impl CheckKind {
     /// The check's expressions, in the order written.
     pub fn exprs(&self) -> Vec<&Expr> {
         match self {
-            CheckKind::Always { expr } | CheckKind::Never { expr } | CheckKind::CanReach { expr } => {
+            CheckKind::Always { expr }
+            | CheckKind::Never { expr }
+            | CheckKind::CanReach { expr } => {
                 vec![expr]
             }
             CheckKind::Whenever { when, reach } => vec![when, reach],

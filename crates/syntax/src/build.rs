@@ -291,7 +291,9 @@ pub(crate) fn build_check_line(p: Pair<'_, Rule>, ctx: &mut Ctx<'_>, span: Span)
                     Rule::check_always => CheckKind::Always(first),
                     Rule::check_never => CheckKind::Never(first),
                     Rule::check_reach => CheckKind::CanReach(first),
-                    _ => CheckKind::Whenever(first, exprs.next().expect("whenever E1, can reach E2")),
+                    _ => {
+                        CheckKind::Whenever(first, exprs.next().expect("whenever E1, can reach E2"))
+                    }
                 });
             }
             Rule::string => label = Some(build_string(item, ctx)),
