@@ -162,6 +162,7 @@ fn the_look_of_a_choice_carries_no_signal() {
         scenes += v.len();
         longest_best += v.iter().filter(|b| **b).count();
     }
+    println!("the longest choice is a best-rated one in {longest_best} of {scenes} scenes");
     assert!(
         scenes >= 30,
         "{scenes} scenes with differently rated choices"
