@@ -5,6 +5,7 @@
 use threshold_runtime::ir::{CheckKind, Expr, Story};
 use threshold_runtime::{eval, get_bit, set_bit, Runner};
 
+use crate::csr::{reversed, Csr};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::explore::{Graph, Kind};
 use crate::lower::SourceMap;
@@ -79,7 +80,7 @@ pub fn prove(story: &Story, map: &SourceMap, graph: &Graph) -> Proof {
             CheckKind::Whenever { .. } => {
                 let (when, reach) = (&sets[next], &sets[next + 1]);
                 next += 2;
-                let rev = rev.get_or_insert_with(|| reverse_edges(graph));
+                let rev = rev.get_or_insert_with(|| reversed(graph, |_, _| ()));
                 let can = backward_reach(graph, rev, reach);
                 (
                     first_state(graph, |i| get_bit(when, i) && !get_bit(&can, i)),
@@ -144,48 +145,15 @@ fn first_state(graph: &Graph, breaks: impl Fn(usize) -> bool) -> Option<u32> {
         .map(|i| i as u32)
 }
 
-/// The graph's edges reversed, in compressed sparse rows: the predecessors of `t` are
-/// `preds[start[t]..start[t + 1]]`.
-struct Reversed {
-    start: Vec<u32>,
-    preds: Vec<u32>,
-}
-
-fn reverse_edges(graph: &Graph) -> Reversed {
-    let n = graph.len();
-    let mut start = vec![0u32; n + 1];
-    for i in 0..n as u32 {
-        for (t, _) in graph.successors(i) {
-            start[t as usize + 1] += 1;
-        }
-    }
-    for i in 0..n {
-        start[i + 1] += start[i];
-    }
-    let mut fill = start.clone();
-    let mut preds = vec![0u32; start[n] as usize];
-    for i in 0..n as u32 {
-        for (t, _) in graph.successors(i) {
-            preds[fill[t as usize] as usize] = i;
-            fill[t as usize] += 1;
-        }
-    }
-    Reversed { start, preds }
-}
-
 /// The states from which some state of `goal` can be reached (each goal state included).
-fn backward_reach(graph: &Graph, rev: &Reversed, goal: &Bits) -> Bits {
+fn backward_reach(graph: &Graph, rev: &Csr<(u32, ())>, goal: &Bits) -> Bits {
     let n = graph.len();
     let mut can = goal.clone();
     let mut stack: Vec<u32> = (0..n as u32)
         .filter(|&i| get_bit(goal, i as usize))
         .collect();
     while let Some(t) = stack.pop() {
-        let (a, b) = (
-            rev.start[t as usize] as usize,
-            rev.start[t as usize + 1] as usize,
-        );
-        for &p in &rev.preds[a..b] {
+        for &(p, ()) in rev.row(t) {
             if !get_bit(&can, p as usize) {
                 set_bit(&mut can, p as usize);
                 stack.push(p);

@@ -3,6 +3,7 @@
 
 pub mod analyze;
 pub mod checks;
+pub mod csr;
 pub mod diagnostic;
 pub mod doors;
 pub mod explore;

@@ -9,6 +9,7 @@ use std::collections::BinaryHeap;
 use threshold_runtime::ir::{Rating, Story};
 use threshold_runtime::{Runner, Sink};
 
+use crate::csr::reversed;
 use crate::explore::{Graph, Kind};
 
 /// Per state of a [`Graph`] (indexed like [`Graph::kinds`]).
@@ -77,26 +78,7 @@ impl Reach {
         // The recommended way to a good outcome: backward Dijkstra over the reversed
         // edges with the cost (moves not rated good, choices), compared in that order.
         let ratings = edge_ratings(story, graph);
-        let mut rev_start = vec![0u32; n + 1];
-        for i in 0..n as u32 {
-            for (t, _) in graph.successors(i) {
-                rev_start[t as usize + 1] += 1;
-            }
-        }
-        for i in 0..n {
-            rev_start[i + 1] += rev_start[i];
-        }
-        let mut fill = rev_start.clone();
-        let mut rev = vec![(0u32, false); rev_start[n] as usize];
-        let mut e = 0;
-        for i in 0..n as u32 {
-            for (t, _) in graph.successors(i) {
-                let poor = ratings[e] != Some(Rating::Good);
-                rev[fill[t as usize] as usize] = (i, poor);
-                fill[t as usize] += 1;
-                e += 1;
-            }
-        }
+        let rev = reversed(graph, |_, e| ratings[e] != Some(Rating::Good));
         let mut to_good: Vec<Option<Cost>> = vec![None; n];
         let mut heap = BinaryHeap::new();
         for (i, d) in to_good.iter_mut().enumerate() {
@@ -109,9 +91,7 @@ impl Reach {
             if to_good[t as usize] != Some(d) {
                 continue;
             }
-            for &(p, poor) in
-                &rev[rev_start[t as usize] as usize..rev_start[t as usize + 1] as usize]
-            {
+            for &(p, poor) in rev.row(t) {
                 let c = d.after(poor);
                 if to_good[p as usize].is_none_or(|old| c < old) {
                     to_good[p as usize] = Some(c);
