@@ -4,6 +4,7 @@ mod commands;
 mod load;
 mod play;
 mod report;
+mod serve;
 mod text;
 
 use std::process::ExitCode;
@@ -34,6 +35,11 @@ pub enum Command {
     Analyze(commands::analyze::Args),
     /// Run the story tests (`*.test` files) kept beside stories.
     Test(commands::test::Args),
+    /// Serve stories to trainees in the browser, keeping every attempt in SQLite, with
+    /// a supervisor's view behind a token.
+    Serve(commands::serve::Args),
+    /// Export the attempts `serve` kept, as CSV or xAPI 1.0.3 statements.
+    Export(commands::export::Args),
 }
 
 fn main() -> ExitCode {
@@ -45,6 +51,8 @@ fn main() -> ExitCode {
         Command::Graph(args) => commands::graph::run(&args),
         Command::Analyze(args) => commands::analyze::run(&args),
         Command::Test(args) => commands::test::run(&args),
+        Command::Serve(args) => commands::serve::run(&args),
+        Command::Export(args) => commands::export::run(&args),
     };
     ExitCode::from(code)
 }

@@ -15,8 +15,10 @@ pub enum Format {
 
 pub mod check;
 pub mod compile;
+pub mod export;
 pub mod graph;
 pub mod play;
+pub mod serve;
 pub mod test;
 
 /// How far the search of `check`, `graph` and `analyze` may go.
