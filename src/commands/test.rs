@@ -45,7 +45,7 @@ pub fn run(args: &Args) -> u8 {
             }
             Ok(found) => jobs.extend(found),
             Err(e) => {
-                eprintln!("error: {e}");
+                eprintln!("error: {}", crate::text::clean(&e));
                 totals.exit = 2;
             }
         }
@@ -67,6 +67,10 @@ pub fn run(args: &Args) -> u8 {
 fn find_tests(path: &Path) -> Result<Vec<Job>, String> {
     let meta = std::fs::metadata(path)
         .map_err(|e| format!("cannot read `{}`: {}", path.display(), io_text(&e)))?;
+    if !meta.is_dir() && !meta.is_file() {
+        // A FIFO or a device: reading it could block or never end.
+        return Err(crate::load::not_regular(path, meta.file_type(), TEST_HELP).to_string());
+    }
     if meta.is_dir() {
         let mut tests = Vec::new();
         collect(path, &mut tests)
@@ -96,22 +100,29 @@ fn find_tests(path: &Path) -> Result<Vec<Job>, String> {
         }]);
     }
     let test = path.with_extension("test");
-    Ok(if test.is_file() {
-        vec![Job {
+    match std::fs::metadata(&test) {
+        Ok(m) if m.is_file() => Ok(vec![Job {
             test,
             story: path.to_path_buf(),
-        }]
-    } else {
-        Vec::new()
-    })
+        }]),
+        Ok(m) => Err(crate::load::not_regular(&test, m.file_type(), TEST_HELP).to_string()),
+        Err(_) => Ok(Vec::new()),
+    }
 }
 
+const TEST_HELP: &str = "give a story (a `.scene` file or a folder) or a `.test` file";
+
+/// Every `.test` file under `dir`; links to folders are not followed, as the loader
+/// does not follow them.
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
         let p = entry.path();
-        if p.is_dir() {
+        let ft = entry.file_type()?;
+        if ft.is_dir() {
             collect(&p, out)?;
+        } else if ft.is_symlink() && std::fs::metadata(&p).is_ok_and(|m| m.is_dir()) {
+            continue;
         } else if p.extension().is_some_and(|x| x == "test") {
             out.push(p);
         }
@@ -138,10 +149,10 @@ fn io_text(e: &std::io::Error) -> String {
 
 fn run_job(job: &Job, totals: &mut Totals, out: &mut impl Write) {
     let name = job.test.display().to_string();
-    let text = match std::fs::read_to_string(&job.test) {
+    let text = match crate::load::read_text(&job.test, "a `.test` file", TEST_HELP) {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("error: cannot read `{name}`: {}", io_text(&e));
+            eprintln!("error: {}", crate::text::clean(&e.to_string()));
             totals.exit = 2;
             return;
         }
@@ -161,7 +172,7 @@ fn run_job(job: &Job, totals: &mut Totals, out: &mut impl Write) {
     let sources = match load_story(&job.story) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", crate::text::clean(&e.to_string()));
             totals.exit = 2;
             return;
         }
