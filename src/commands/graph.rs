@@ -7,6 +7,7 @@ use clap::ValueEnum;
 use threshold_compiler::graph_export::StoryMap;
 use threshold_compiler::Graph;
 
+use super::compile::write_output;
 use super::SearchLimits;
 use crate::load::compiled_story;
 
@@ -29,6 +30,9 @@ pub struct Args {
     /// How far the search may go (when it stops early, nothing is marked unreachable).
     #[command(flatten)]
     pub limits: SearchLimits,
+    /// Where to write the map (standard output if not given, or `-`).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 pub fn run(args: &Args) -> u8 {
@@ -46,7 +50,17 @@ pub fn run(args: &Args) -> u8 {
         Format::Dot => map.to_dot(),
         Format::Mermaid => map.to_mermaid(),
     };
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes());
-    0
+    match &args.output {
+        Some(path) => match write_output(path, text.as_bytes(), &story.files) {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("error: {}", crate::text::clean(&e));
+                2
+            }
+        },
+        None => {
+            let _ = std::io::stdout().lock().write_all(text.as_bytes());
+            0
+        }
+    }
 }

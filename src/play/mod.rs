@@ -19,7 +19,7 @@ use threshold_runtime::ir::Story;
 use threshold_runtime::session::{Said, Session, Step};
 use threshold_runtime::Stop;
 
-use crate::commands::compile::write_atomically;
+use crate::commands::compile::{self as output, Target};
 use debrief::Debrief;
 use text::{json_line, shell_quote};
 
@@ -110,15 +110,57 @@ pub struct Files {
     settings: Settings,
     fingerprint: String,
     lock: Arc<Mutex<()>>,
+    /// The save's bytes as this session last read (resuming) or wrote them; `None`
+    /// until then. A save finding other bytes on disk is refused: another session
+    /// has written the file since.
+    known: Mutex<Option<Vec<u8>>>,
+}
+
+/// Why the files could not be written.
+#[derive(Debug)]
+enum WriteError {
+    /// The save on disk is not what this session last read or wrote.
+    Conflict(String),
+    Io(String),
 }
 
 impl Files {
-    pub fn new(settings: &Settings, fingerprint: String) -> Files {
+    /// `known`: the save's bytes when the session was resumed from the file it saves to.
+    pub fn new(settings: &Settings, fingerprint: String, known: Option<Vec<u8>>) -> Files {
         Files {
             settings: settings.clone(),
             fingerprint,
             lock: Arc::new(Mutex::new(())),
+            known: Mutex::new(known),
         }
+    }
+
+    /// Refuses, before anything is written, a save or transcript path that is one of the
+    /// story's files, that is not a regular file (or a link to one, or nothing yet), or
+    /// that both would write.
+    fn check_paths(&self, story_files: &[String]) -> Result<(), String> {
+        let save = self.settings.save_path();
+        let transcript = self.settings.transcript.as_ref();
+        for (path, what) in [(save, "the save"), (transcript, "the transcript")] {
+            let Some(path) = path else { continue };
+            output::refuse_story_file(path, story_files, what)?;
+            if !matches!(output::target(path)?, Target::Replace(_)) {
+                return Err(format!(
+                    "cannot write {what} to `{}`: it is not a regular file\n  help: name a \
+                     regular file; {what} is rewritten after every change",
+                    path.display()
+                ));
+            }
+        }
+        if let (Some(a), Some(b)) = (save, transcript) {
+            if output::is_story_file(a, &[b.display().to_string()]) {
+                return Err(format!(
+                    "the save and the transcript are the same file, `{}`\n  help: name two files",
+                    a.display()
+                ));
+            }
+        }
+        Ok(())
     }
 
     pub fn lock(&self) -> MutexGuard<'_, ()> {
@@ -132,10 +174,52 @@ impl Files {
     }
 
     /// [`Files::persist`] for a caller that holds [`Files::lock`].
+    ///
+    /// A save that would overwrite another session's newer save is refused: the error
+    /// says so and the process ends with exit code 2, the file left as it is.
     pub fn persist_locked(&self, session: &Session<'_>, debrief: Option<&Debrief>) {
-        if let Err(e) = self.write(session, debrief, true) {
-            eprintln!("warning: {e}");
+        match self.write(session, debrief, true) {
+            Ok(()) => {}
+            Err(WriteError::Io(e)) => eprintln!("warning: {}", text::clean(&e)),
+            Err(WriteError::Conflict(e)) => {
+                eprintln!("error: {}", text::clean(&e));
+                std::process::exit(2);
+            }
         }
+    }
+
+    /// Writes the save to `path` unless another session has written it since this one
+    /// last read or wrote it.
+    fn write_save(&self, path: &std::path::Path, bytes: Vec<u8>) -> Result<(), WriteError> {
+        let io =
+            |e: String| WriteError::Io(format!("cannot write the save `{}`: {e}", path.display()));
+        let real = match output::target(path).map_err(WriteError::Io)? {
+            Target::Replace(p) => p,
+            _ => return Err(io("it is not a regular file".into())),
+        };
+        let mut known = self.known.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(before) = known.as_ref() {
+            let now = match std::fs::symlink_metadata(&real) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                _ => Some(
+                    crate::load::read_bounded(&real, "a save", "name a regular file")
+                        .map_err(|e| io(e.message))?,
+                ),
+            };
+            if now.as_ref().is_some_and(|now| now != before) {
+                return Err(WriteError::Conflict(format!(
+                    "the save `{}` was written by another session since this one last read or \
+                     wrote it, so this session's progress was not saved over it\n  help: resume \
+                     from the newer save (`threshold play STORY --resume {}`), or play with \
+                     `--save` naming another file",
+                    path.display(),
+                    shell_quote(&path.display().to_string())
+                )));
+            }
+        }
+        output::write_atomically(&real, &bytes).map_err(|e| io(e.to_string()))?;
+        *known = Some(bytes);
+        Ok(())
     }
 
     fn write(
@@ -143,13 +227,12 @@ impl Files {
         session: &Session<'_>,
         debrief: Option<&Debrief>,
         with_save: bool,
-    ) -> Result<(), String> {
+    ) -> Result<(), WriteError> {
         if let (true, Some(path)) = (with_save, self.settings.save_path()) {
             let mut save =
                 save::SaveFile::of(session, &self.settings.story_path, &self.fingerprint);
             save.assess = self.settings.assess;
-            write_atomically(path, &save.to_bytes())
-                .map_err(|e| format!("cannot write the save `{}`: {e}", path.display()))?;
+            self.write_save(path, save.to_bytes())?;
         }
         if let Some(path) = &self.settings.transcript {
             let meta = transcript::Meta {
@@ -159,8 +242,18 @@ impl Files {
             };
             let mut md = transcript::render(session, &meta, debrief);
             md.push('\n');
-            write_atomically(path, md.as_bytes())
-                .map_err(|e| format!("cannot write the transcript `{}`: {e}", path.display()))?;
+            let io = |e: String| {
+                WriteError::Io(format!(
+                    "cannot write the transcript `{}`: {e}",
+                    path.display()
+                ))
+            };
+            match output::target(path).map_err(WriteError::Io)? {
+                Target::Replace(real) => {
+                    output::write_atomically(&real, md.as_bytes()).map_err(|e| io(e.to_string()))?
+                }
+                _ => return Err(io("it is not a regular file".into())),
+            }
         }
         Ok(())
     }
@@ -200,11 +293,22 @@ impl Files {
 pub fn run(story: &Story, settings: &Settings) -> u8 {
     let fingerprint = save::fingerprint(story);
     let mut settings = settings.clone();
+    let mut known = None;
+    // Nothing is read or written before the paths are known to be safe to write.
+    if let Err(e) = Files::new(&settings, String::new(), None).check_paths(&story.files) {
+        eprintln!("error: {}", text::clean(&e));
+        return 2;
+    }
+    let saves_back = settings.save.is_none() || settings.save == settings.resume;
     let mut session = match &settings.resume {
         Some(path) => {
-            let restored = save::read(path).and_then(|s| {
+            let restored = save::read(path).and_then(|(s, bytes)| {
                 // A session begun as an assessment stays one.
                 settings.assess |= s.assess;
+                // Saving back to the same file: it must still hold these bytes then.
+                if saves_back {
+                    known = Some(bytes);
+                }
                 save::restore(story, &fingerprint, &s)
             });
             match restored {
@@ -224,11 +328,13 @@ pub fn run(story: &Story, settings: &Settings) -> u8 {
         settings.coach = false;
     }
     let settings = &settings;
-    let files = Files::new(settings, fingerprint);
+    let files = Files::new(settings, fingerprint, known);
     // A new session writes its files at once (so a bad path fails before play); a
     // resumed one keeps its save as it is until something changes.
-    if let Err(e) = files.write(&session, None, settings.resume.is_none()) {
-        eprintln!("error: {e}");
+    if let Err(WriteError::Io(e) | WriteError::Conflict(e)) =
+        files.write(&session, None, settings.resume.is_none())
+    {
+        eprintln!("error: {}", text::clean(&e));
         return 2;
     }
     files.install_interrupt_handler();

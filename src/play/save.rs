@@ -111,15 +111,17 @@ impl fmt::Display for SaveError {
     }
 }
 
-/// Reads and parses a save.
-pub fn read(path: &Path) -> Result<SaveFile, SaveError> {
-    let bytes = std::fs::read(path).map_err(|e| {
-        SaveError::Unreadable(match e.kind() {
-            std::io::ErrorKind::NotFound => "no such file".to_string(),
-            std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
-            _ => e.to_string(),
-        })
-    })?;
+/// Reads and parses a save, with the bytes read (so that a later save can tell whether
+/// another session has written the file since). The read is bounded like a story's: a
+/// FIFO or a device is refused, and so is a file over 64 MiB.
+pub fn read(path: &Path) -> Result<(SaveFile, Vec<u8>), SaveError> {
+    let bytes = crate::load::read_bounded(path, "a save", "a save is the file `--save` wrote")
+        .map_err(|e| {
+            SaveError::Unreadable(match &e.help {
+                Some(h) => format!("{}\n  help: {h}", e.message),
+                None => e.message.clone(),
+            })
+        })?;
     let save: SaveFile =
         serde_json::from_slice(&bytes).map_err(|e| SaveError::Damaged(e.to_string()))?;
     if save.threshold_save != SAVE_FORMAT {
@@ -128,7 +130,7 @@ pub fn read(path: &Path) -> Result<SaveFile, SaveError> {
             save.threshold_save
         )));
     }
-    Ok(save)
+    Ok((save, bytes))
 }
 
 /// Checks a save against the story and replays it.
