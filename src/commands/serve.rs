@@ -67,19 +67,21 @@ pub fn run(args: &Args) -> u8 {
             return 2;
         }
     };
-    println!(
-        "Serving {n} stor{} at http://{}/ (attempts in {})",
+    let mut said = format!(
+        "Serving {n} stor{} at http://{}/ (attempts in {})\n",
         if n == 1 { "y" } else { "ies" },
         running.addr,
         args.db.display()
     );
-    if token.is_some() {
-        println!("Supervisor's pages: http://{}/supervisor", running.addr);
-    } else {
-        println!("Supervisor's pages are off: set --supervisor-token to open them.");
-    }
-    use std::io::Write;
-    let _ = std::io::stdout().flush();
+    said.push_str(&match token {
+        Some(_) => format!("Supervisor's pages: http://{}/supervisor\n", running.addr),
+        None => "Supervisor's pages are off: set --supervisor-token to open them.\n".into(),
+    });
+    // Standard output may be closed (a test reads the first line only): never a panic.
+    let mut out = std::io::stdout().lock();
+    let _ = std::io::Write::write_all(&mut out, said.as_bytes());
+    let _ = std::io::Write::flush(&mut out);
+    drop(out);
     running.wait();
     0
 }

@@ -156,6 +156,17 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// `s` made safe inside a URL's query (everything but letters, digits, `-`, `_` and `.`
+/// percent-encoded).
+pub fn url_component(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 /// A response under construction.
 pub type Resp = Response<Cursor<Vec<u8>>>;
 

@@ -133,6 +133,10 @@ fn index(app: &App, db: &Db) -> PageResult {
                 cohorts.entry(a.cohort.as_str()).or_default().add(a);
                 total.add(a);
             }
+            let cohorts: Vec<_> = cohorts
+                .into_iter()
+                .map(|(name, t)| context! { name, q => http::url_component(name), t })
+                .collect();
             context! { slug => &e.slug, title => &e.story.title, total, cohorts }
         })
         .collect();
