@@ -235,9 +235,10 @@ impl<'a, R: BufRead> Console<'a, R> {
         self.show_step(session.current());
         loop {
             match session.stop() {
-                Stop::Outcome | Stop::DeadEnd | Stop::DivertLoop { .. } => {
-                    return self.finish(session)
-                }
+                Stop::Outcome
+                | Stop::DeadEnd
+                | Stop::DivertLoop { .. }
+                | Stop::DivertLimit { .. } => return self.finish(session),
                 Stop::Choice => {}
             }
             self.show_offers(session);
@@ -440,6 +441,8 @@ impl<'a, R: BufRead> Console<'a, R> {
             debrief::End::Stuck { node, reason } => {
                 let why = if *reason == "divert-loop" {
                     "its diverts run in a circle and never reach a choice or an outcome"
+                } else if *reason == "divert-limit" {
+                    "its diverts ran a million times without reaching a choice or an outcome"
                 } else {
                     "no choice is available here"
                 };

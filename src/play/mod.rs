@@ -442,6 +442,14 @@ fn play_json(session: &mut Session<'_>, settings: &Settings, files: &Files) -> u
                 }));
                 Some(3)
             }
+            Stop::DivertLimit { node } => {
+                emit(json!({
+                    "event": "stuck",
+                    "node": story.nodes[node as usize].id,
+                    "reason": "divert-limit",
+                }));
+                Some(3)
+            }
         };
         if let Some(code) = stuck {
             let d = settings

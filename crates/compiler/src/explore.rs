@@ -9,7 +9,7 @@
 //! search ends, before the strongly connected components are computed.
 
 use threshold_runtime::ir::{NodeKind, Story, VarType};
-use threshold_runtime::{get_bit, set_bit, Runner, Sink, State, Stop};
+use threshold_runtime::{get_bit, set_bit, Runner, Sink, State, Stop, DIVERT_LIMIT};
 
 use crate::footprint::{Entry, Footprints, Known, Memo, WordPrint};
 
@@ -64,6 +64,11 @@ impl std::fmt::Display for Stopped {
                  {bytes_per_state} bytes, and more would pass the memory budget of \
                  {max_memory} MiB"
             ),
+            Stopped::Diverts { .. } => write!(
+                f,
+                "a divert chain reached its 1,000,001st divert in one transition without \
+                 repeating a configuration"
+            ),
         }
     }
 }
@@ -80,7 +85,13 @@ pub enum Stopped {
         bytes_per_state: usize,
         max_memory: usize,
     },
+    /// A divert chain reached the runtime's divert limit ([`Stop::DivertLimit`]);
+    /// `node` is the node its last divert enters.
+    Diverts { node: u32 },
 }
+
+// The message of `Stopped::Diverts` spells the limit out.
+const _: () = assert!(DIVERT_LIMIT == 1_000_000);
 
 /// Bit `i` of a packed state, as `(word, bit)`.
 fn single_bit(i: usize) -> (u32, u64) {
@@ -119,8 +130,8 @@ pub struct Layout {
     /// How many nodes there are.
     nodes: u64,
     vars: Vec<(Field, i64)>,
-    /// How many values each variable can take.
-    values: Vec<u64>,
+    /// How many values each variable can take (up to 2^64, for the full range).
+    values: Vec<u128>,
     /// First bit of the once-only bits; `taken_of[choice_id]` is a choice's bit.
     taken_start: usize,
     taken_of: Vec<u32>,
@@ -190,11 +201,11 @@ impl Layout {
             f
         };
         let node = alloc(bits_for(story.nodes.len() as u128));
-        let values: Vec<u64> = story
+        let values: Vec<u128> = story
             .variables
             .iter()
             .map(|v| match v.ty {
-                VarType::Int { lo, hi } => (hi as i128 - lo as i128 + 1) as u64,
+                VarType::Int { lo, hi } => (i128::from(hi) - i128::from(lo) + 1).max(1) as u128,
                 VarType::Bool => 2,
             })
             .collect();
@@ -207,7 +218,7 @@ impl Layout {
                     VarType::Int { lo, .. } => lo,
                     VarType::Bool => 0,
                 };
-                (alloc(bits_for(u128::from(n))), lo)
+                (alloc(bits_for(n)), lo)
             })
             .collect();
         let mut taken_of = Vec::new();
@@ -602,7 +613,7 @@ impl DirectIndex {
         let mut combos = layout.nodes.max(1);
         for ((f, _), &n) in layout.vars.iter().zip(&layout.values) {
             fields.push((f.shift, f.mask, combos));
-            combos = combos.checked_mul(n)?;
+            combos = combos.checked_mul(u64::try_from(n).ok()?)?;
         }
         let mask = if marks == 0 {
             0
@@ -907,7 +918,7 @@ pub(crate) enum IndexForm {
 /// is not looked up).
 #[inline]
 fn step_hash(index: &Index, stop: Stop, key: &[u64]) -> u64 {
-    if matches!(stop, Stop::DivertLoop { .. }) {
+    if matches!(stop, Stop::DivertLoop { .. } | Stop::DivertLimit { .. }) {
         0
     } else {
         index.hash(key)
@@ -930,10 +941,17 @@ fn take_choice(
     }
     next.clone_from(cur);
     let stop = runner.choose(next, index, &mut Entered(entered));
-    if !matches!(stop, Stop::DivertLoop { .. }) {
+    if !matches!(stop, Stop::DivertLoop { .. } | Stop::DivertLimit { .. }) {
         layout.pack(next, target);
     }
     Known::Taken(stop)
+}
+
+/// Whether the memo may keep what a transition came to: not a chain stopped at the
+/// divert limit, which ends the search.
+#[inline]
+fn memoable(known: Known) -> bool {
+    !matches!(known, Known::Taken(Stop::DivertLimit { .. }))
 }
 
 /// How many states are expanded together.
@@ -1000,7 +1018,9 @@ fn kind_of(stop: Stop) -> Kind {
         Stop::Choice => Kind::Waiting,
         Stop::Outcome => Kind::Outcome,
         Stop::DeadEnd => Kind::DeadEnd,
-        Stop::DivertLoop { .. } => unreachable!("handled by divert_loop"),
+        Stop::DivertLoop { .. } | Stop::DivertLimit { .. } => {
+            unreachable!("handled by divert_loop and divert_limit")
+        }
     }
 }
 
@@ -1251,7 +1271,7 @@ impl Graph {
                         &mut g.entered,
                         &mut keys[k..],
                     );
-                    if let (Some(m), Some(at)) = (memo.as_mut(), at) {
+                    if let (Some(m), Some(at), true) = (memo.as_mut(), at, memoable(known)) {
                         m.put(id, at, &g.packed[h * w..(h + 1) * w], known, &keys[k..]);
                     }
                     known
@@ -1498,7 +1518,7 @@ impl Graph {
                     &mut self.entered,
                     &mut target,
                 );
-                if t.at != usize::MAX {
+                if t.at != usize::MAX && memoable(known) {
                     memo.put(t.id, t.at, &[s], known, &target);
                 }
                 if matches!(known, Known::Taken(_)) {
@@ -1529,11 +1549,19 @@ impl Graph {
         search: &mut Search,
         stage: &mut Stage,
     ) -> bool {
-        if let Stop::DivertLoop { node } = stop {
-            self.add_staged(stage);
-            let id = self.divert_loop(node, t.from, t.index, search);
-            self.push_edge(NUMBERED | id, t.index);
-            return true;
+        match stop {
+            Stop::DivertLoop { node } => {
+                self.add_staged(stage);
+                let id = self.divert_loop(node, t.from, t.index, search);
+                self.push_edge(NUMBERED | id, t.index);
+                return true;
+            }
+            Stop::DivertLimit { node } => {
+                self.add_staged(stage);
+                self.divert_limit(node);
+                return false;
+            }
+            _ => {}
         }
         let Index::Direct(x) = &mut search.index else {
             unreachable!("numbered directly only with a direct table")
@@ -1769,8 +1797,10 @@ impl Graph {
         choice: u32,
         search: &mut Search,
     ) -> u32 {
-        if let Stop::DivertLoop { node } = stop {
-            return self.divert_loop(node, parent, choice, search);
+        match stop {
+            Stop::DivertLoop { node } => return self.divert_loop(node, parent, choice, search),
+            Stop::DivertLimit { node } => return self.divert_limit(node),
+            _ => {}
         }
         match search.index.find(h, key, &self.packed) {
             Ok(id) => id,
@@ -1795,6 +1825,15 @@ impl Graph {
             .put(&mut self.packed[start..], u64::from(node));
         self.push_meta(Kind::DivertLoop, parent, choice);
         id
+    }
+
+    /// A divert chain reached the runtime's divert limit: the search stops there,
+    /// and nothing is claimed. Returns [`NONE`].
+    #[cold]
+    #[inline(never)]
+    fn divert_limit(&mut self, node: u32) -> u32 {
+        self.stopped = Some(Stopped::Diverts { node });
+        NONE
     }
 
     /// Doubles the index's slots; returns the free slot for hash `h` after.

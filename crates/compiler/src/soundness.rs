@@ -34,8 +34,19 @@ pub fn check(story: &Story, map: &SourceMap, used_vars: &[bool], limits: Limits)
                  with `seen()`, narrower variable ranges), or raise the budget with \
                  `--max-memory`"
             }
+            Stopped::Diverts { .. } => {
+                "a chain of diverts that never waits for a choice must end; give the loop \
+                 a condition that stops it sooner, or a choice"
+            }
         };
-        let message = format!("{stopped}; nothing is claimed about its soundness");
+        let message = match stopped {
+            Stopped::Diverts { node } => format!(
+                "{stopped} (its next divert enters `{}`); nothing is claimed about its \
+                 soundness",
+                story.nodes[node as usize].id
+            ),
+            _ => format!("{stopped}; nothing is claimed about its soundness"),
+        };
         diags.push(
             Diagnostic::new(
                 Code::StateLimit,

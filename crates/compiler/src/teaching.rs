@@ -156,7 +156,7 @@ pub fn surface_play(story: &Story, strategy: Strategy) -> SurfacePlay {
                 play.stop = SurfaceStop::Outcome;
                 return play;
             }
-            Stop::DeadEnd | Stop::DivertLoop { .. } => return play,
+            Stop::DeadEnd | Stop::DivertLoop { .. } | Stop::DivertLimit { .. } => return play,
             Stop::Choice => {}
         }
         if !visited.insert(state.clone()) {

@@ -42,7 +42,9 @@ fn random_walks(story: &Story, seed: u64, walks: usize, steps: usize) -> Option<
             match stop {
                 Stop::Choice => {}
                 Stop::Outcome => break,
-                stuck @ (Stop::DeadEnd | Stop::DivertLoop { .. }) => return Some(stuck),
+                stuck @ (Stop::DeadEnd | Stop::DivertLoop { .. } | Stop::DivertLimit { .. }) => {
+                    return Some(stuck)
+                }
             }
             runner.available(&s, &mut avail);
             let i = *rng.pick(&avail);

@@ -5,5 +5,5 @@ pub mod ir;
 mod machine;
 pub mod session;
 
-pub use machine::{eval, get_bit, set_bit, Runner, Sink, State, Stop};
+pub use machine::{eval, get_bit, set_bit, Runner, Sink, State, Stop, DIVERT_LIMIT};
 pub use session::MoveCounts;

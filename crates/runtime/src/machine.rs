@@ -1,15 +1,13 @@
 //! The one transition function: from a state, run the story to the next choice point,
 //! outcome, or stuck state. The checker and the player both run stories through here.
 
-use std::collections::HashMap;
-
 use serde::{Deserialize, Serialize};
 
 use crate::ir::*;
 
 /// Where play stands: the node it waits at (or ended in), the variables, the
 /// once-only choices taken and the nodes entered.
-#[derive(Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct State {
     pub node: NodeId,
     pub vars: Vec<i64>,
@@ -73,6 +71,9 @@ pub enum Stop {
     /// Diverts run in a circle without ever waiting; `node` is the first node of the
     /// circle that was entered.
     DivertLoop { node: NodeId },
+    /// A divert chain reached its 1,000,001st divert ([`DIVERT_LIMIT`]) without
+    /// repeating a configuration; `node` is the node that divert enters.
+    DivertLimit { node: NodeId },
 }
 
 /// What a transition reports on its way. Every method has an empty default, so the
@@ -89,9 +90,14 @@ pub trait Sink {
 
 impl Sink for () {}
 
-/// After this many node entries in one transition, the runner starts looking for a
-/// repeated situation (a divert loop).
+/// After this many diverts in one transition, the runner starts looking for a
+/// repeated configuration (a divert loop); shorter chains pay nothing for it.
 const LOOP_CHECK_AFTER: usize = 32;
+
+/// The most diverts one transition may run (the contract's "Limits"): a chain that
+/// has not repeated a configuration by then stops with [`Stop::DivertLimit`] at its
+/// next divert.
+pub const DIVERT_LIMIT: usize = 1_000_000;
 
 /// Runs one story. Holds the per-story tables and reusable scratch space.
 #[derive(Debug)]
@@ -99,7 +105,44 @@ pub struct Runner<'s> {
     story: &'s Story,
     choice_base: Vec<u32>,
     choice_count: u32,
-    trail: Vec<i64>,
+    /// Per node: whether its body can divert (so that a chain can start there).
+    may_divert: Vec<bool>,
+    chain: ChainScratch,
+}
+
+/// What a divert chain keeps to tell a loop from a long chain in constant memory:
+/// the configuration it started from, Brent's saved configuration, and room to
+/// replay the chain without reporting anything.
+#[derive(Debug, Default)]
+struct ChainScratch {
+    /// The chain's first configuration (the first node entered), saved only when
+    /// that node can divert.
+    origin: State,
+    /// Brent's cycle finder: the configuration last saved, at a power of two.
+    tortoise: State,
+    /// The configuration at the [`DIVERT_LIMIT`]th divert.
+    mark: State,
+    probe: State,
+    /// Nodes of a loop, one bit each.
+    in_loop: Vec<u64>,
+}
+
+/// Whether two states of one chain are the same configuration: node, variables and
+/// entered nodes (a chain takes no choice).
+#[inline]
+fn same_configuration(a: &State, b: &State) -> bool {
+    a.node == b.node && a.vars == b.vars && a.seen == b.seen
+}
+
+fn block_diverts(block: &[Stmt]) -> bool {
+    block.iter().any(|s| match s {
+        Stmt::Divert { .. } => true,
+        Stmt::If {
+            branches,
+            otherwise,
+        } => branches.iter().any(|b| block_diverts(&b.body)) || block_diverts(otherwise),
+        _ => false,
+    })
 }
 
 impl<'s> Runner<'s> {
@@ -114,8 +157,20 @@ impl<'s> Runner<'s> {
             story,
             choice_base,
             choice_count: n,
-            trail: Vec::new(),
+            may_divert: story.nodes.iter().map(|n| block_diverts(&n.body)).collect(),
+            chain: ChainScratch::default(),
         }
+    }
+
+    /// The bytes a divert chain may hold besides the state (its saved
+    /// configurations), at most: what `--max-memory` charges for it.
+    pub fn chain_bytes(&self) -> usize {
+        let state = 8
+            * (self.story.variables.len()
+                + (self.choice_count as usize).div_ceil(64)
+                + 2 * self.story.nodes.len().div_ceil(64))
+            + std::mem::size_of::<State>();
+        4 * state
     }
 
     pub fn story(&self) -> &'s Story {
@@ -184,34 +239,49 @@ impl<'s> Runner<'s> {
         }
     }
 
+    /// Runs the divert chain that starts by entering `node`. Configuration `k` is
+    /// the state as the chain enters its node after `k` diverts. From the
+    /// [`LOOP_CHECK_AFTER`]th divert on, Brent's method compares each configuration
+    /// with one saved at a power of two, in constant memory; a chain still going at
+    /// its [`DIVERT_LIMIT`]th divert is settled by [`Runner::settle_long_chain`].
     fn enter<S: Sink>(&mut self, state: &mut State, mut node: NodeId, sink: &mut S) -> Stop {
         let story = self.story;
-        // The nodes entered in this transition; the whole situation (node, variables,
-        // entered nodes) only once it has gone on long enough to be a possible loop.
-        self.trail.clear();
-        let mut situations: Option<HashMap<Vec<i64>, usize>> = None;
         let mut hops = 0usize;
+        // Brent: diverts since the tortoise was saved, and the span before it moves.
+        let (mut power, mut lam) = (1usize, 0usize);
         loop {
             state.node = node;
             set_bit(&mut state.seen, node as usize);
-            self.trail.push(i64::from(node));
-            if hops >= LOOP_CHECK_AFTER {
-                let map = situations.get_or_insert_with(HashMap::new);
-                let mut snap = Vec::with_capacity(1 + state.vars.len() + state.seen.len());
-                snap.push(i64::from(node));
-                snap.extend_from_slice(&state.vars);
-                snap.extend(state.seen.iter().map(|&w| w as i64));
-                if let Some(&j) = map.get(&snap) {
-                    return Stop::DivertLoop {
-                        node: loop_entry(&self.trail, j, hops),
-                    };
+            if hops == 0 {
+                if self.may_divert[node as usize] {
+                    self.chain.origin.clone_from(state);
                 }
-                map.insert(snap, hops);
+            } else if hops >= LOOP_CHECK_AFTER {
+                if hops == LOOP_CHECK_AFTER {
+                    self.chain.tortoise.clone_from(state);
+                } else {
+                    lam += 1;
+                    if same_configuration(state, &self.chain.tortoise) {
+                        let node = self.loop_entry(state, lam, hops);
+                        return Stop::DivertLoop { node };
+                    }
+                    if lam == power {
+                        self.chain.tortoise.clone_from(state);
+                        power *= 2;
+                        lam = 0;
+                    }
+                }
+                if hops == DIVERT_LIMIT {
+                    self.chain.mark.clone_from(state);
+                }
             }
             sink.enter(node);
             let n = &story.nodes[node as usize];
             // Rated notes stand only in choices' bodies; a node's body rates nothing.
             if let Some(target) = exec(story, &n.body, state, &mut MoveRating::default(), sink) {
+                if hops == DIVERT_LIMIT {
+                    return self.settle_long_chain(target);
+                }
                 node = target;
                 hops += 1;
                 continue;
@@ -223,19 +293,83 @@ impl<'s> Runner<'s> {
             return if any { Stop::Choice } else { Stop::DeadEnd };
         }
     }
-}
 
-/// The first node of a divert loop that was entered: the situations from entry `from`
-/// up to entry `to` (the same situation again) form the loop; of the loop's nodes, the
-/// one entered earliest in this transition is where the loop was entered.
-fn loop_entry(nodes: &[i64], from: usize, to: usize) -> NodeId {
-    let in_loop = &nodes[from..to];
-    let entry = nodes
-        .iter()
-        .find(|n| in_loop.contains(n))
-        .copied()
-        .unwrap_or(nodes[from]);
-    entry as NodeId
+    /// Enters `s.node` without reporting anything and runs its body: the divert
+    /// target, if the body diverts.
+    fn step_quietly(story: &Story, s: &mut State) -> Option<NodeId> {
+        set_bit(&mut s.seen, s.node as usize);
+        let body = &story.nodes[s.node as usize].body;
+        let next = exec(story, body, s, &mut MoveRating::default(), &mut ());
+        if let Some(t) = next {
+            s.node = t;
+            set_bit(&mut s.seen, t as usize);
+        }
+        next
+    }
+
+    /// A chain whose configuration `to` equals the one `lam` diverts before it (the
+    /// state `at`): of the nodes of that loop, the one the chain entered first.
+    fn loop_entry(&mut self, at: &State, lam: usize, to: usize) -> NodeId {
+        let story = self.story;
+        let c = &mut self.chain;
+        c.in_loop.clear();
+        c.in_loop.resize(story.nodes.len().div_ceil(64), 0);
+        c.probe.clone_from(at);
+        for _ in 0..lam {
+            set_bit(&mut c.in_loop, c.probe.node as usize);
+            if Self::step_quietly(story, &mut c.probe).is_none() {
+                break;
+            }
+        }
+        // The chain again from its start, to the first node of the loop.
+        c.probe.clone_from(&c.origin);
+        for _ in 0..=to {
+            if get_bit(&c.in_loop, c.probe.node as usize) {
+                return c.probe.node;
+            }
+            if Self::step_quietly(story, &mut c.probe).is_none() {
+                break;
+            }
+        }
+        at.node
+    }
+
+    /// The chain is at its [`DIVERT_LIMIT`]th configuration (saved in `mark`) and
+    /// about to divert to `target` once more. It is a loop exactly when some earlier
+    /// configuration equals the one there: then the chain comes back to it within
+    /// `DIVERT_LIMIT` more diverts, after the loop's length `λ`, and the
+    /// configuration `λ` diverts before the mark equals it too. Both are replayed
+    /// quietly. Otherwise the chain stops at the limit.
+    #[cold]
+    #[inline(never)]
+    fn settle_long_chain(&mut self, target: NodeId) -> Stop {
+        let story = self.story;
+        let c = &mut self.chain;
+        c.probe.clone_from(&c.mark);
+        let mut lam = 0usize;
+        for k in 1..=DIVERT_LIMIT {
+            if Self::step_quietly(story, &mut c.probe).is_none() {
+                break;
+            }
+            if same_configuration(&c.probe, &c.mark) {
+                lam = k;
+                break;
+            }
+        }
+        if lam > 0 {
+            c.probe.clone_from(&c.origin);
+            for _ in 0..DIVERT_LIMIT - lam {
+                Self::step_quietly(story, &mut c.probe);
+            }
+            if same_configuration(&c.probe, &c.mark) {
+                let at = std::mem::take(&mut self.chain.mark);
+                let node = self.loop_entry(&at, lam, DIVERT_LIMIT);
+                self.chain.mark = at;
+                return Stop::DivertLoop { node };
+            }
+        }
+        Stop::DivertLimit { node: target }
+    }
 }
 
 /// The lowest rating among the rated notes run so far in a choice's body.

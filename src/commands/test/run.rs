@@ -292,6 +292,10 @@ fn where_play_is(story: &Story, state: &State, stop: Stop) -> String {
             "play is stuck: the diverts from `{}` run in a circle",
             story.nodes[node as usize].id
         ),
+        Stop::DivertLimit { node } => format!(
+            "play is stuck: a divert chain reached its divert limit entering `{}`",
+            story.nodes[node as usize].id
+        ),
     }
 }
 

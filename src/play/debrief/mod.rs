@@ -25,7 +25,7 @@ pub enum End {
         title: String,
         rating: Rating,
     },
-    /// Stuck at a node: `reason` is `dead-end` or `divert-loop`.
+    /// Stuck at a node: `reason` is `dead-end`, `divert-loop` or `divert-limit`.
     Stuck {
         node: String,
         reason: &'static str,
@@ -115,6 +115,10 @@ pub fn build(session: &Session<'_>) -> Debrief {
         Stop::DivertLoop { node } => End::Stuck {
             node: story.nodes[node as usize].id.clone(),
             reason: "divert-loop",
+        },
+        Stop::DivertLimit { node } => End::Stuck {
+            node: story.nodes[node as usize].id.clone(),
+            reason: "divert-limit",
         },
         Stop::DeadEnd | Stop::Choice => End::Stuck {
             node: story.nodes[last.state.node as usize].id.clone(),
@@ -343,7 +347,9 @@ pub fn sparkline(ty: VarType, values: &[i64]) -> String {
                 }
             }
             VarType::Int { lo, hi } if hi > lo => {
-                let level = ((v - lo) as i128 * 7 / (hi - lo) as i128).clamp(0, 7);
+                // In 128 bits: the full 64-bit range's width does not fit in 64.
+                let (v, lo, hi) = (i128::from(v), i128::from(lo), i128::from(hi));
+                let level = ((v - lo) * 7 / (hi - lo)).clamp(0, 7);
                 BARS[level as usize]
             }
             VarType::Int { .. } => BARS[3],

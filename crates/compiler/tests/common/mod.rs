@@ -395,7 +395,7 @@ pub fn can_reach_outcome(story: &Story, from: &State) -> bool {
                         queue.push_back(t);
                     }
                 }
-                Stop::DeadEnd | Stop::DivertLoop { .. } => {}
+                Stop::DeadEnd | Stop::DivertLoop { .. } | Stop::DivertLimit { .. } => {}
             }
         }
     }
