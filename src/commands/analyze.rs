@@ -38,9 +38,26 @@ pub fn run(args: &Args) -> u8 {
     };
     let (sources, lowered, story) = (&compiled.sources, &compiled.lowered, compiled.story());
     // One exploration serves the analysis and the recommended path.
-    let graph = Graph::explore_within(story, args.limits.limits());
+    let limits = args.limits.limits();
+    let graph = Graph::explore_within(story, limits);
     if let Some(stopped) = graph.stopped {
         eprintln!("error: {}", AnalyzeError::StateLimit(stopped));
+        return 1;
+    }
+    // The analysis's tables come on top of the graph's; together they keep to the
+    // memory budget.
+    let need = graph
+        .heap_bytes()
+        .saturating_add(analyze::analysis_bytes(&graph));
+    if need > limits.max_memory.saturating_mul(1 << 20) {
+        eprintln!(
+            "error: the analysis of {} states would take about {} MiB, more than the memory \
+             budget of {} MiB, so the story cannot be analysed; raise the budget with \
+             `--max-memory`",
+            graph.state_count,
+            need.div_ceil(1 << 20),
+            limits.max_memory
+        );
         return 1;
     }
     let analysis = analyze::analyze_graph(story, &graph);
@@ -53,7 +70,9 @@ pub fn run(args: &Args) -> u8 {
         Format::Human => {
             let mut s = human(story, &analysis);
             s.push_str(&human_ways(story, &ways));
-            s
+            // Titles and choice texts come from the story: nothing of theirs reaches
+            // the terminal as a control sequence.
+            crate::text::clean(&s)
         }
         Format::Json => {
             let mut v = json_report(&name, story, sources, lowered, &analysis);
@@ -145,25 +164,9 @@ fn table(out: &mut String, header: &[&str], rows: &[Vec<String>], right: &[bool]
     }
 }
 
-fn human(story: &Story, a: &Analysis) -> String {
-    let mut s = String::new();
-    let method = if a.exact {
-        "solved exactly".to_string()
-    } else if !a.converged {
-        "NOT CONVERGED: the figures below are approximate".to_string()
-    } else if a.sweeps > 0 {
-        format!(
-            "solved in floating point ({} Gauss–Seidel sweeps to a relative tolerance of {:e})",
-            a.sweeps,
-            analyze::TOLERANCE
-        )
-    } else {
-        "solved in floating point".to_string()
-    };
-    s.push_str(&format!(
-        "{}: {} states, {method}\n\n",
-        story.title, a.states
-    ));
+/// What a trainee who picks at random does: the chances of each ending and the
+/// expected number of choices (only when the solver computed them).
+fn random_trainee(s: &mut String, a: &Analysis) {
     s.push_str("A trainee who picks at random among the choices offered\n");
     s.push_str(&format!(
         "  ends good {}, mixed {}, bad {}; gets stuck {}\n",
@@ -184,8 +187,47 @@ fn human(story: &Story, a: &Analysis) -> String {
             probability(&a.stuck.endless_loop)
         ));
     }
+}
 
-    s.push_str("\nOutcomes\n");
+fn human(story: &Story, a: &Analysis) -> String {
+    let mut s = String::new();
+    let method = if a.exact {
+        "solved exactly".to_string()
+    } else if !a.converged {
+        "probabilities and expected choices NOT COMPUTED: the iterative solver did not \
+         settle within its bound"
+            .to_string()
+    } else if a.sweeps > 0 {
+        format!(
+            "solved in floating point ({} Gauss–Seidel sweeps to a relative tolerance of {:e})",
+            a.sweeps,
+            analyze::TOLERANCE
+        )
+    } else {
+        "solved in floating point".to_string()
+    };
+    s.push_str(&format!(
+        "{}: {} states, {method}\n\n",
+        crate::text::clean_line(&story.title),
+        a.states
+    ));
+    if a.converged {
+        random_trainee(&mut s, a);
+    }
+    // A figure the solver did not compute is never shown.
+    let shown = |text: String| {
+        if a.converged {
+            text
+        } else {
+            "not computed".to_string()
+        }
+    };
+
+    s.push_str(if a.converged {
+        "\nOutcomes\n"
+    } else {
+        "Outcomes\n"
+    });
     let rows: Vec<Vec<String>> = a
         .outcomes
         .iter()
@@ -203,9 +245,9 @@ fn human(story: &Story, a: &Analysis) -> String {
                 Some(path) => vec![
                     node.id.clone(),
                     rating,
-                    probability(&o.probability),
+                    shown(probability(&o.probability)),
                     path.len().to_string(),
-                    o.expected_choices.as_ref().map_or("-".into(), number),
+                    shown(o.expected_choices.as_ref().map_or("-".into(), number)),
                 ],
             }
         })
@@ -240,7 +282,8 @@ fn human(story: &Story, a: &Analysis) -> String {
         let numbers: Vec<String> = path.iter().map(|st| st.number.to_string()).collect();
         s.push_str(&format!("  {id}: --choices {}\n", numbers.join(",")));
         for (i, st) in path.iter().enumerate() {
-            s.push_str(&format!("    {}. {}\n", i + 1, shorten(&st.text, 72)));
+            let text = crate::text::clean_line(&st.text);
+            s.push_str(&format!("    {}. {}\n", i + 1, shorten(&text, 72)));
         }
     }
 
@@ -281,7 +324,10 @@ fn human(story: &Story, a: &Analysis) -> String {
         .iter()
         .map(|c| {
             let node = &story.nodes[c.node as usize];
-            let text = shorten(&node.choices[c.index].text.plain(), 44);
+            let text = shorten(
+                &crate::text::clean_line(&node.choices[c.index].text.plain()),
+                44,
+            );
             let ends = if c.offered_in == 0 {
                 "never offered".to_string()
             } else {
@@ -456,6 +502,14 @@ fn json_report(
     lowered: &Lowered,
     a: &Analysis,
 ) -> Value {
+    // A figure the solver did not compute is null, never an estimate.
+    let fig = |f: &Figure| {
+        if a.converged {
+            figure_json(f)
+        } else {
+            Value::Null
+        }
+    };
     let outcomes: Vec<Value> = a
         .outcomes
         .iter()
@@ -482,10 +536,10 @@ fn json_report(
                 "title": node.title,
                 "reachable": o.shortest.is_some(),
                 "states": o.states,
-                "probability": figure_json(&o.probability),
+                "probability": fig(&o.probability),
                 "fewest_choices": o.shortest.as_ref().map(Vec::len),
                 "path": o.shortest.as_ref().map(|p| p.iter().map(|st| json!({"number": st.number, "text": st.text})).collect::<Vec<_>>()),
-                "expected_choices": o.expected_choices.as_ref().map(figure_json),
+                "expected_choices": o.expected_choices.as_ref().map(fig),
                 "hidden": hidden,
             })
         })
@@ -523,17 +577,17 @@ fn json_report(
         "exact": a.exact,
         "converged": a.converged,
         "sweeps": a.sweeps,
-        "expected_choices": figure_json(&a.expected_choices),
+        "expected_choices": fig(&a.expected_choices),
         "ratings": {
-            "good": figure_json(&a.ratings[0]),
-            "mixed": figure_json(&a.ratings[1]),
-            "bad": figure_json(&a.ratings[2]),
+            "good": fig(&a.ratings[0]),
+            "mixed": fig(&a.ratings[1]),
+            "bad": fig(&a.ratings[2]),
         },
         "stuck": {
-            "total": figure_json(&a.stuck.total),
-            "dead_end": figure_json(&a.stuck.dead_end),
-            "divert_loop": figure_json(&a.stuck.divert_loop),
-            "endless_loop": figure_json(&a.stuck.endless_loop),
+            "total": fig(&a.stuck.total),
+            "dead_end": fig(&a.stuck.dead_end),
+            "divert_loop": fig(&a.stuck.divert_loop),
+            "endless_loop": fig(&a.stuck.endless_loop),
         },
         "hidden": a.hidden.iter().map(|&v| story.variables[v as usize].name.clone()).collect::<Vec<_>>(),
         "outcomes": outcomes,

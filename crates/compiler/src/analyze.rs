@@ -14,8 +14,10 @@
 //!
 //! The chain is solved one strongly connected component at a time, in topological
 //! order, so the acyclic parts of a story cost one pass. A component with a cycle
-//! (a sticky "try again", say) is solved directly when it is small and by Gauss–Seidel
-//! iteration (to a relative [`TOLERANCE`]) when it is large. Stories of at
+//! (a sticky "try again", say) is solved directly when it has at most
+//! [`DENSE_F64_MAX`] states and by Gauss–Seidel iteration (to a relative
+//! [`TOLERANCE`]) when it is larger; all of it within [`MAX_SOLVE_WORK`], past which
+//! the figures are reported as not computed. Stories of at
 //! most [`EXACT_MAX_STATES`] states whose cycles all have at most [`DENSE_MAX`] states
 //! (and [`EXACT_WORK`] in all) are solved in exact rational arithmetic instead.
 //!
@@ -48,6 +50,26 @@ pub const EXACT_WORK: usize = 1_000_000;
 pub const TOLERANCE: f64 = 1e-12;
 /// Gauss–Seidel gives up after this many sweeps over one component.
 const MAX_SWEEPS: usize = 200_000;
+/// Cycles of up to this many states are solved directly in floating point too, by
+/// elimination (about m³/3 steps), rather than iterated: a long corridor that the
+/// iteration would take millions of sweeps to settle is solved exactly enough.
+pub const DENSE_F64_MAX: usize = 1_024;
+/// The most work (edge visits of Gauss–Seidel, steps of elimination) one analysis
+/// may spend solving the chain; past it, the figures are not computed.
+pub const MAX_SOLVE_WORK: u64 = 500_000_000;
+/// The bytes the analysis takes per explored entry and per edge, besides the graph,
+/// for the memory budget: the chain's tables, the flows of its two passes, the
+/// components and the reach of every state (measured with `/usr/bin/time`; see
+/// docs/reliability.md).
+pub const ANALYSIS_BYTES_PER_STATE: usize = 160;
+pub const ANALYSIS_BYTES_PER_EDGE: usize = 16;
+
+/// The bytes the analysis of graph `g` needs besides `g` itself, at most about.
+pub fn analysis_bytes(g: &Graph) -> usize {
+    g.len()
+        .saturating_mul(ANALYSIS_BYTES_PER_STATE)
+        .saturating_add(g.edge_count().saturating_mul(ANALYSIS_BYTES_PER_EDGE))
+}
 
 /// A probability or expectation: its value, and the exact fraction (`"1/6"`) when the
 /// story was solved exactly.
@@ -167,7 +189,9 @@ pub struct Analysis {
     pub exact: bool,
     /// Gauss–Seidel sweeps, summed over the components that needed them.
     pub sweeps: usize,
-    /// False if some component did not converge within the sweep limit.
+    /// False if some component did not converge within the sweep limit or the work
+    /// bound ([`MAX_SOLVE_WORK`]): then no probability or expectation was computed,
+    /// and none may be shown.
     pub converged: bool,
     /// The hidden variables, in story order.
     pub hidden: Vec<u32>,
@@ -195,6 +219,10 @@ impl std::fmt::Display for AnalyzeError {
             AnalyzeError::StateLimit(stopped @ Stopped::States(_)) => write!(
                 f,
                 "{stopped}, so it cannot be analysed; raise the limit with `--max-states`"
+            ),
+            AnalyzeError::StateLimit(stopped @ Stopped::Diverts { .. }) => write!(
+                f,
+                "{stopped}, so the story cannot be analysed; make the chain end sooner"
             ),
             AnalyzeError::StateLimit(stopped) => write!(
                 f,
@@ -383,11 +411,23 @@ impl<'g> Chain<'g> {
     }
 }
 
-/// Counts Gauss–Seidel work.
+/// Counts Gauss–Seidel work, and what is left of [`MAX_SOLVE_WORK`].
 #[derive(Debug)]
 struct Sweeps {
     sweeps: usize,
     converged: bool,
+    work_left: u64,
+}
+
+impl Sweeps {
+    /// Spends `work`; false (and nothing spent) when not that much is left.
+    fn spend(&mut self, work: u64) -> bool {
+        if work > self.work_left {
+            return false;
+        }
+        self.work_left -= work;
+        true
+    }
 }
 
 /// The arithmetic the chain is solved in: `f64`, or exact rationals.
@@ -455,6 +495,14 @@ impl Scalar for f64 {
         stats: &mut Sweeps,
     ) {
         let m = members.len();
+        if !stats.converged {
+            // An earlier component was not solved: nothing here would be a figure.
+            return;
+        }
+        if m <= DENSE_F64_MAX && stats.spend((m as u64).pow(3) / 3 + 1) {
+            chain.dense_forward(members, local, flow);
+            return;
+        }
         let b: Vec<f64> = members.iter().map(|&s| flow[s as usize]).collect();
         let mut keep = vec![1.0f64; m];
         // Incoming edges within the component, as (source local index, weight).
@@ -490,7 +538,11 @@ impl Scalar for f64 {
         let mut x = b.clone();
         let mut converged = false;
         let mut previous = f64::INFINITY;
+        let sweep_work = (m + inc.len()) as u64;
         for _ in 0..MAX_SWEEPS {
+            if !stats.spend(sweep_work) {
+                break;
+            }
             stats.sweeps += 1;
             let (mut moved, mut total) = (0.0f64, 0.0f64);
             for i in 0..m {
@@ -671,11 +723,11 @@ fn run(chain: &Chain<'_>, classes: usize, exact: bool, stats: &mut Sweeps) -> So
 
 /// Analyses a story from its fully explored graph (not stopped at the state limit).
 pub fn analyze_graph(story: &Story, g: &Graph) -> Analysis {
-    analyze_graph_with(story, g, true)
+    analyze_graph_with(story, g, true, MAX_SOLVE_WORK)
 }
 
 /// [`analyze_graph`], in floating point only unless `allow_exact`.
-fn analyze_graph_with(story: &Story, g: &Graph, allow_exact: bool) -> Analysis {
+fn analyze_graph_with(story: &Story, g: &Graph, allow_exact: bool, work: u64) -> Analysis {
     assert!(!g.limited(), "the analysis needs the whole state graph");
     let (chain, outcome_nodes) = Chain::new(story, g);
     let o = outcome_nodes.len();
@@ -684,6 +736,7 @@ fn analyze_graph_with(story: &Story, g: &Graph, allow_exact: bool) -> Analysis {
     let mut stats = Sweeps {
         sweeps: 0,
         converged: true,
+        work_left: work,
     };
     let solved = run(&chain, classes, exact, &mut stats);
 

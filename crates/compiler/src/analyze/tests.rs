@@ -15,7 +15,54 @@ fn analysis(text: &str) -> (Story, Analysis) {
 /// The same analysis in floating point only.
 fn float_analysis(s: &Story) -> Analysis {
     let g = Graph::explore(s, 1_000_000);
-    analyze_graph_with(s, &g, false)
+    analyze_graph_with(s, &g, false, MAX_SOLVE_WORK)
+}
+
+/// A corridor of `n` places, one step forward or back at each.
+fn corridor(n: usize) -> Story {
+    story(&format!(
+        "title: Corridor\nstart: walk\nhidden place = 0 in 0..{last}\n\n\
+         scene walk\n+ Forward.\n  ~ place += 1\n  {{if place >= {last}}}\n  -> far\n  {{end}}\n  -> walk\n\
+         + Back.\n  ~ place -= 1\n  -> walk\n\noutcome far good \"Far\"\nThere.\n",
+        last = n - 1
+    ))
+}
+
+#[test]
+fn a_corridor_of_hundreds_of_states_is_solved_directly() {
+    let s = corridor(300);
+    let a = float_analysis(&s);
+    assert!(a.converged);
+    assert_eq!(a.sweeps, 0, "solved by elimination, not iterated");
+    assert!((a.ratings[0].value - 1.0).abs() < 1e-9);
+    assert!((a.expected_choices.value - 89_700.0).abs() < 1e-3);
+}
+
+#[test]
+fn a_cycle_past_the_direct_size_is_solved_iteratively() {
+    // A ring of 2,000 places; at each, leave (the outcome) or walk on.
+    let s = story(
+        "title: Ring\nstart: ring\nhidden pos = 0 in 0..1999\n\nscene ring\n\
+         + On.\n  {if pos >= 1999}\n  ~ pos = 0\n  {else}\n  ~ pos += 1\n  {end}\n  -> ring\n\
+         + Leave.\n  -> out\n\noutcome out good \"Out\"\nOut.\n",
+    );
+    let a = float_analysis(&s);
+    assert!(a.converged);
+    assert!(a.sweeps > 0);
+    assert!(close(a.ratings[0].value, 1.0, 1e-9));
+    assert!(
+        close(a.expected_choices.value, 2.0, 1e-9),
+        "{}",
+        a.expected_choices.value
+    );
+}
+
+#[test]
+fn a_solve_past_its_work_bound_is_not_converged() {
+    let s = corridor(1_100);
+    let g = Graph::explore(&s, 1_000_000);
+    let a = analyze_graph_with(&s, &g, false, 100_000);
+    assert!(!a.converged, "the bound stops the iteration");
 }
 
 fn outcome<'a>(s: &Story, a: &'a Analysis, id: &str) -> &'a OutcomeReport {
@@ -219,7 +266,7 @@ fn a_cycle_between_two_scenes() {
 /// direct solver takes, so Gauss–Seidel solves it. P(rich) = 20/60; expected steps
 /// 20·40 = 800; given rich, (60² − 20²)/3; given ruined, (2·60·20 − 20²)/3.
 #[test]
-fn a_large_cycle_is_solved_iteratively() {
+fn a_large_cycle_is_solved_in_floating_point() {
     let (s, a) = analysis(
         "title: Ruin\nhidden pos = 20 in 0..60\n\
          scene walk\n{if pos == 0}\n-> ruined\n{elif pos == 60}\n-> rich\n{end}\n\
@@ -228,7 +275,7 @@ fn a_large_cycle_is_solved_iteratively() {
     );
     assert!(!a.exact, "the cycle is too large for exact arithmetic");
     assert!(a.converged);
-    assert!(a.sweeps > 0);
+    assert_eq!(a.sweeps, 0, "small enough to solve by elimination");
     let rich = outcome(&s, &a, "rich");
     assert!(
         close(rich.probability.value, 1.0 / 3.0, 1e-8),
