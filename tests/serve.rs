@@ -629,3 +629,44 @@ fn a_non_loopback_address_needs_a_token() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a loopback address"));
 }
+
+#[test]
+fn play_with_several_stories_offers_a_picker_and_a_library_folder_says_what_it_holds() {
+    let out = Command::new(BIN)
+        .args(["play", "stories"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("is a folder of"), "{err}");
+    assert!(
+        err.contains("Just for emergencies (stories/doorway-phone-number)"),
+        "{err}"
+    );
+    assert!(err.contains("Play one:  threshold play stories/"), "{err}");
+    assert!(!err.contains("more than one"), "{err}");
+
+    let mut child = Command::new(BIN)
+        .args([
+            "play",
+            "--no-pager",
+            STORY,
+            "tests/fixtures/play/rated.scene",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"7\n2\n\n3\n1\n1\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Choose a story:"), "{text}");
+    assert!(text.contains("Type a number from 1 to 2."), "{text}");
+    assert!(text.contains("Held and heard"), "{text}");
+    assert_eq!(out.status.code(), Some(0), "{text}");
+}

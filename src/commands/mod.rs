@@ -17,6 +17,7 @@ pub mod check;
 pub mod compile;
 pub mod export;
 pub mod graph;
+pub mod library;
 pub mod play;
 pub mod serve;
 pub mod test;

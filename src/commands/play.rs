@@ -7,9 +7,9 @@ use crate::play::{self, Settings};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The story: a `.scene` file or a folder of them.
-    #[arg(value_name = "STORY")]
-    pub story: PathBuf,
+    /// The story: a `.scene` file or a folder of them; several stories offer a picker.
+    #[arg(required = true, value_name = "STORY")]
+    pub stories: Vec<PathBuf>,
     /// Pick choices by their number among those offered at each step, e.g. `2,1,3`.
     #[arg(long, value_name = "N,N,…", value_delimiter = ',')]
     pub choices: Option<Vec<usize>>,
@@ -43,13 +43,18 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> u8 {
-    let compiled = match compiled_story(&args.story, "played") {
+    let one_only = args.json || args.choices.is_some() || args.resume.is_some();
+    let path = match super::library::pick(&args.stories, one_only) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let compiled = match compiled_story(&path, "played") {
         Ok(c) => c,
         Err(code) => return code,
     };
     let story = compiled.story();
     let settings = Settings {
-        story_path: args.story.display().to_string(),
+        story_path: path.display().to_string(),
         choices: args.choices.clone().unwrap_or_default(),
         json: args.json,
         coach: args.coach,
