@@ -43,7 +43,10 @@ pub enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(&e),
+    };
     let code = match cli.command {
         Command::Check(args) => commands::check::run(&args),
         Command::Compile(args) => commands::compile::run(&args),
@@ -55,6 +58,18 @@ fn main() -> ExitCode {
         Command::Export(args) => commands::export::run(&args),
     };
     ExitCode::from(code)
+}
+
+/// A command line clap refused (or `--help`, `--version`). Help and the version are
+/// printed as clap prints them; an error quotes what was typed — a path, a value —
+/// so it is printed as plain text made safe (see `text::clean`).
+fn usage_error(e: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        e.exit();
+    }
+    eprint!("{}", text::clean(&e.render().to_string()));
+    ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2))
 }
 
 #[cfg(test)]

@@ -195,7 +195,13 @@ fn handler(style: Style) -> GraphicalReportHandler {
 }
 
 /// Renders every diagnostic of a story (already sorted) as one report.
-pub fn render_story(name: &str, sources: &[Source], diags: &[&Diagnostic], style: Style) -> String {
+pub fn render_story(
+    story: &std::path::Path,
+    sources: &[Source],
+    diags: &[&Diagnostic],
+    style: Style,
+) -> String {
+    let name = crate::text::clean_path(story);
     let errors = diags.iter().filter(|d| d.is_error()).count();
     let warnings = diags.len() - errors;
     let report = StoryReport {
@@ -266,7 +272,10 @@ fn to_report(sources: &[Source], d: &Diagnostic) -> Report {
         code: d.code.as_str(),
         severity: d.severity(),
         message: clean(&d.message),
-        source: NamedSource::new(clean(name), Arc::from(neutralise_keeping_offsets(text))),
+        source: NamedSource::new(
+            crate::text::clean_path(std::path::Path::new(name)),
+            Arc::from(neutralise_keeping_offsets(text)),
+        ),
         labels,
         help: (!help.is_empty()).then(|| clean(&help.join("\n"))),
     }
@@ -276,7 +285,7 @@ fn to_report(sources: &[Source], d: &Diagnostic) -> Report {
 pub fn eprint_errors(sources: &[Source], diags: &[Diagnostic]) {
     let style = Style {
         color: std::io::stderr().is_terminal()
-            && !std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
         width: terminal_width().unwrap_or(80),
     };
     for (_, d) in resolve(sources, diags) {

@@ -394,15 +394,16 @@ fn escape_sequences_in_a_story_never_reach_the_output() {
     );
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let out = stdout(&o);
+    // Each control is shown, not obeyed (`text::clean`).
     assert!(
-        out.contains("Narration [31mred[0m and C131m and backspace."),
+        out.contains(r"Narration \u{1b}[31mred\u{1b}[0m and C1\u{9b}31m and \u{8}backspace."),
         "{out}"
     );
-    assert!(out.contains("Outcome: Done[H (good)"));
+    assert!(out.contains(r"Outcome: Done\u{1b}[H (good)"));
     assert_no_controls("stdout", &out);
     assert_no_controls("stderr", &stderr(&o));
     let md = std::fs::read_to_string(&t).unwrap();
-    assert!(md.contains("why\\[2J not"), "{md}");
+    assert!(md.contains(r"why\\u{1b}\[2J not"), "{md}");
     assert_no_controls("transcript", &md);
 
     // JSON keeps the text but writes every control as an escape.
@@ -676,7 +677,7 @@ fn resume_is_refused_on_a_changed_or_different_story_or_a_damaged_save() {
     assert_resume_refused(
         s(&story),
         &save,
-        "belongs to another story: “Another[2J story”",
+        r"belongs to another story: “Another\u{1b}[2J story”",
     );
     let mut bad = good.clone();
     bad["threshold_save"] = serde_json::json!("\u{1b}]0;x\u{7}");

@@ -83,7 +83,7 @@ pub fn run(args: &Args) -> u8 {
         let sources = match load_story(path) {
             Ok(s) => s,
             Err(e) => {
-                eprintln!("error: {e}");
+                eprintln!("error: {}", crate::text::clean(&e.to_string()));
                 exit = exit.max(2);
                 json.stories.push(JsonStory {
                     story: name,
@@ -143,13 +143,19 @@ pub fn run(args: &Args) -> u8 {
                     let _ = writeln!(
                         out,
                         "{}",
-                        report::render_story(&name, &sources, &diags, style)
+                        report::render_story(path, &sources, &diags, style)
                     );
                 }
                 let _ = writeln!(
                     out,
                     "{}",
-                    summary_line(&name, ok, errors, warnings, &checked)
+                    summary_line(
+                        &crate::text::clean_path(path),
+                        ok,
+                        errors,
+                        warnings,
+                        &checked
+                    )
                 );
                 if args.timings {
                     let _ = writeln!(out, "  checked in {ms} ms");

@@ -24,7 +24,7 @@ pub fn run(args: &Args) -> u8 {
         Err(code) => return code,
     };
     let story = compiled.story();
-    let mut json = serde_json::to_string_pretty(story).expect("the IR serialises");
+    let mut json = crate::text::json_pretty(story);
     json.push('\n');
     match &args.output {
         Some(path) => match write_output(path, json.as_bytes(), &story.files) {

@@ -12,6 +12,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::load::load_story;
+use crate::text::{clean, clean_line, clean_path};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -41,7 +42,7 @@ pub fn run(args: &Args) -> u8 {
     for path in &args.paths {
         match find_tests(path) {
             Ok(found) if found.is_empty() => {
-                let _ = writeln!(out, "{}: no tests", path.display());
+                let _ = writeln!(out, "{}: no tests", clean_path(path));
             }
             Ok(found) => jobs.extend(found),
             Err(e) => {
@@ -148,7 +149,7 @@ fn io_text(e: &std::io::Error) -> String {
 }
 
 fn run_job(job: &Job, totals: &mut Totals, out: &mut impl Write) {
-    let name = job.test.display().to_string();
+    let name = clean_path(&job.test);
     let text = match crate::load::read_text(&job.test, "a `.test` file", TEST_HELP) {
         Ok(t) => t,
         Err(e) => {
@@ -161,14 +162,14 @@ fn run_job(job: &Job, totals: &mut Totals, out: &mut impl Write) {
         Ok(f) => f,
         Err(errors) => {
             for e in errors {
-                eprintln!("error: {name}:{}: {}", e.line, e.message);
+                eprintln!("error: {name}:{}: {}", e.line, clean(&e.message));
             }
             eprintln!("error: `{name}` has mistakes, so none of its tests ran");
             totals.exit = 2;
             return;
         }
     };
-    let _ = writeln!(out, "{name} (story: {})", job.story.display());
+    let _ = writeln!(out, "{name} (story: {})", clean_path(&job.story));
     let sources = match load_story(&job.story) {
         Ok(s) => s,
         Err(e) => {
@@ -190,7 +191,7 @@ fn run_job(job: &Job, totals: &mut Totals, out: &mut impl Write) {
     let names = run::check_names(story, &file);
     if !names.is_empty() {
         for e in names {
-            eprintln!("error: {name}:{}: {}", e.line, e.message);
+            eprintln!("error: {name}:{}: {}", e.line, clean(&e.message));
         }
         eprintln!("error: `{name}` names things the story does not have, so none of its tests ran");
         totals.exit = 2;
@@ -199,23 +200,24 @@ fn run_job(job: &Job, totals: &mut Totals, out: &mut impl Write) {
     let short = job
         .test
         .file_name()
-        .map_or(name.clone(), |n| n.to_string_lossy().into_owned());
+        .map_or(name.clone(), |n| clean_path(Path::new(n)));
     for case in &file.cases {
         match run::run_case(story, case) {
             Ok(()) => {
                 totals.passed += 1;
-                let _ = writeln!(out, "  ok    {}", case.name);
+                let _ = writeln!(out, "  ok    {}", clean_line(&case.name));
             }
             Err(f) => {
                 totals.failed += 1;
-                let _ = writeln!(out, "  FAIL  {}", case.name);
-                let _ = writeln!(out, "        {short}:{}: {}", f.line, f.step);
-                let _ = writeln!(out, "        expected {}", f.expected);
-                let _ = writeln!(out, "        but {}", indent(&f.got, "          "));
+                // The test's and the story's text, made safe to show.
+                let _ = writeln!(out, "  FAIL  {}", clean_line(&case.name));
+                let _ = writeln!(out, "        {short}:{}: {}", f.line, clean_line(&f.step));
+                let _ = writeln!(out, "        expected {}", clean(&f.expected));
+                let _ = writeln!(out, "        but {}", indent(&clean(&f.got), "          "));
                 if !f.chosen.is_empty() {
                     let _ = writeln!(out, "        after choosing:");
                     for (number, text) in &f.chosen {
-                        let _ = writeln!(out, "          {number}. {text}");
+                        let _ = writeln!(out, "          {number}. {}", clean_line(text));
                     }
                 }
             }

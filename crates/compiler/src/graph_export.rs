@@ -227,18 +227,18 @@ impl StoryMap {
         }
         s.push_str("  \"(start)\" [shape=circle, label=\"start\", style=filled, fillcolor=\"#37474f\", fontcolor=\"#ffffff\", fontsize=9, width=0.5, fixedsize=true];\n");
         for n in &self.nodes {
-            let _ = writeln!(s, "  \"{}\" [{}];", n.id, dot_node_attrs(n));
+            let _ = writeln!(s, "  \"{}\" [{}];", dot_escape(&n.id), dot_node_attrs(n));
         }
         if let Some(start) = self.nodes.iter().find(|n| n.start) {
-            let _ = writeln!(s, "  \"(start)\" -> \"{}\";", start.id);
+            let _ = writeln!(s, "  \"(start)\" -> \"{}\";", dot_escape(&start.id));
         }
         for e in &self.edges {
             let from = &self.nodes[e.from as usize];
             let to = &self.nodes[e.to as usize];
-            let label = wrap_lines(&edge_lines(e), WRAP).join("\\n");
+            let label = dot_label(&edge_lines(e));
             let mut attrs = Vec::new();
             if !label.is_empty() {
-                attrs.push(format!("label=\"{}\"", dot_escape_keep_newlines(&label)));
+                attrs.push(format!("label=\"{label}\""));
             }
             let faded = from.reached == Some(false)
                 || matches!(e.kind, EdgeKind::Choice { offered: false, .. });
@@ -252,7 +252,12 @@ impl StoryMap {
             } else {
                 format!(" [{}]", attrs.join(", "))
             };
-            let _ = writeln!(s, "  \"{}\" -> \"{}\"{attrs};", from.id, to.id);
+            let _ = writeln!(
+                s,
+                "  \"{}\" -> \"{}\"{attrs};",
+                dot_escape(&from.id),
+                dot_escape(&to.id)
+            );
         }
         s.push_str("}\n");
         s
@@ -261,7 +266,7 @@ impl StoryMap {
     /// A Mermaid flowchart, ready to paste into a Markdown file.
     pub fn to_mermaid(&self) -> String {
         let mut s = String::new();
-        let _ = writeln!(s, "%% {}", self.title.replace(['\n', '\r'], " "));
+        let _ = writeln!(s, "%% {}", visible(&self.title));
         s.push_str("flowchart TD\n");
         s.push_str("  classDef scene fill:#ffffff,stroke:#455a64,color:#263238\n");
         for r in [Rating::Good, Rating::Mixed, Rating::Bad] {
@@ -413,12 +418,12 @@ fn node_lines(n: &MapNode) -> Vec<String> {
     let mut lines = Vec::new();
     match (&n.title, n.rating) {
         (Some(t), Some(r)) => {
-            lines.push(t.clone());
+            lines.push(visible(t));
             lines.push(format!("{} · {}", r.as_str(), n.id));
         }
         (None, Some(r)) => lines.push(format!("{} · {}", r.as_str(), n.id)),
         (Some(t), None) => {
-            lines.push(t.clone());
+            lines.push(visible(t));
             lines.push(format!("({})", n.id));
         }
         (None, None) => lines.push(n.id.clone()),
@@ -440,7 +445,7 @@ fn edge_lines(e: &Edge) -> Vec<String> {
     } = &e.kind
     {
         let mark = if *sticky { "+ " } else { "" };
-        lines.push(format!("{mark}{}", shorten(text, LABEL_CHARS)));
+        lines.push(format!("{mark}{}", shorten(&visible(text), LABEL_CHARS)));
         if let Some(g) = guard {
             lines.push(format!("{{{}}}", shorten(g, LABEL_CHARS)));
         }
@@ -449,14 +454,13 @@ fn edge_lines(e: &Edge) -> Vec<String> {
         }
     }
     if !e.when.is_empty() {
-        lines.push(shorten(&e.when.join(", "), LABEL_CHARS));
+        lines.push(shorten(&visible(&e.when.join(", ")), LABEL_CHARS));
     }
     lines
 }
 
 fn dot_node_attrs(n: &MapNode) -> String {
-    let label = wrap_lines(&node_lines(n), WRAP).join("\\n");
-    let mut a = vec![format!("label=\"{}\"", dot_escape_keep_newlines(&label))];
+    let mut a = vec![format!("label=\"{}\"", dot_label(&node_lines(n)))];
     if n.reached == Some(false) {
         let style = if n.rating.is_some() {
             "filled,dashed"
@@ -501,25 +505,60 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
     out
 }
 
-/// Escapes text for a double-quoted DOT string.
-fn dot_escape(text: &str) -> String {
+/// Whether a character must not reach a terminal raw: C0 controls other than newline
+/// and tab, DEL, C1 controls, bidirectional embeddings, overrides, isolates and marks
+/// (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C), and U+2028/U+2029. The
+/// same rule as the CLI's `text::is_unsafe` (a test there holds them equal): the map
+/// is printed to a terminal, so its labels are sanitised here, where they are made.
+pub fn is_unsafe(c: char) -> bool {
+    matches!(
+        c,
+        '\u{0}'..='\u{8}'
+            | '\u{b}'..='\u{1f}'
+            | '\u{7f}'..='\u{9f}'
+            | '\u{61c}'
+            | '\u{200e}'
+            | '\u{200f}'
+            | '\u{2028}'..='\u{202e}'
+            | '\u{2066}'..='\u{2069}'
+    )
+}
+
+/// Story text for one line of a label: newlines and tabs become spaces and every
+/// unsafe character is shown visibly as `\u{…}` (as the CLI's `text::clean_line`).
+pub fn visible(text: &str) -> String {
     let mut s = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
-            '"' => s.push_str("\\\""),
-            '\\' => s.push_str("\\\\"),
-            '\n' | '\r' => s.push(' '),
+            '\n' | '\t' => s.push(' '),
+            c if is_unsafe(c) => {
+                let _ = write!(s, "\\u{{{:x}}}", u32::from(c));
+            }
             c => s.push(c),
         }
     }
     s
 }
 
-/// Like [`dot_escape`], on lines already joined with DOT's `\n`.
-fn dot_escape_keep_newlines(label: &str) -> String {
-    label
-        .split("\\n")
-        .map(dot_escape)
+/// Escapes text for a double-quoted DOT string.
+fn dot_escape(text: &str) -> String {
+    let mut s = String::with_capacity(text.len());
+    for c in visible(text).chars() {
+        match c {
+            '"' => s.push_str("\\\""),
+            '\\' => s.push_str("\\\\"),
+            c => s.push(c),
+        }
+    }
+    s
+}
+
+/// Label lines wrapped, each escaped, joined with DOT's `\n` (so a backslash in the
+/// story's text stays a backslash).
+fn dot_label(lines: &[String]) -> String {
+    wrap_lines(lines, WRAP)
+        .iter()
+        .map(|l| dot_escape(l))
         .collect::<Vec<_>>()
         .join("\\n")
 }
@@ -528,7 +567,7 @@ fn dot_escape_keep_newlines(label: &str) -> String {
 /// or be read as markup becomes an entity code.
 pub fn mermaid_escape(text: &str) -> String {
     let mut s = String::with_capacity(text.len());
-    for c in text.chars() {
+    for c in visible(text).chars() {
         match c {
             '"' => s.push_str("#quot;"),
             '#' => s.push_str("#35;"),
@@ -538,7 +577,6 @@ pub fn mermaid_escape(text: &str) -> String {
             '[' | ']' | '{' | '}' | '|' | '`' => {
                 let _ = write!(s, "#{};", u32::from(c));
             }
-            '\n' | '\r' => s.push(' '),
             c => s.push(c),
         }
     }
@@ -651,5 +689,29 @@ mod tests {
             assert!(!e.contains(bad), "`{bad}` left in {e}");
         }
         assert!(e.starts_with("Say #quot;no#quot; #91;now#93;"));
+    }
+
+    #[test]
+    fn labels_show_controls_and_bidirectional_overrides_visibly() {
+        let s = story(
+            "title: T\u{1b}]0;pwned\u{7}\nscene s \"Door\u{202e}way\u{9b}2J\"\n\
+             * Say \u{1b}[31mhello\u{2066} \\ there\n  -> e\n\
+             outcome e good \"End\u{7f}\u{85}\"\n",
+        );
+        let map = StoryMap::new(&s, None);
+        for out in [map.to_dot(), map.to_mermaid()] {
+            assert!(!out.chars().any(is_unsafe), "{out:?}");
+            assert!(out.contains("202e"), "{out}");
+        }
+        let dot = map.to_dot();
+        assert!(
+            dot.contains(r"Say \\u{1b}[31mhello\\u{2066}\n\\ there"),
+            "{dot}"
+        );
+        assert!(dot.contains(r"End\\u{7f}\\u{85}"), "{dot}");
+        let mermaid = map.to_mermaid();
+        assert!(mermaid.starts_with(r"%% T\u{1b}]0;pwned\u{7}"), "{mermaid}");
+        assert!(mermaid.contains(r"Door\u#123;202e#125;way"), "{mermaid}");
+        assert_eq!(visible("a\tb\nc\u{2028}"), r"a b c\u{2028}");
     }
 }
