@@ -1,11 +1,15 @@
 //! The one place where diagnostics become output: miette reports for people and the
-//! contract's JSON for machines.
+//! contract's JSON for machines. A story's files are made safe to show and indexed by
+//! line once ([`Shown`]); every report shares them, and reads only the lines it shows.
 
 use std::fmt;
 use std::io::IsTerminal;
 use std::sync::Arc;
 
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
+use miette::{
+    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents,
+    SourceCode, SourceSpan, SpanContents,
+};
 use serde::Serialize;
 use threshold_compiler::{Diagnostic, LineIndex, Severity, Source};
 
@@ -80,7 +84,7 @@ struct Report {
     code: &'static str,
     severity: Severity,
     message: String,
-    source: NamedSource<Arc<str>>,
+    source: Shown,
     labels: Vec<LabeledSpan>,
     help: Option<String>,
 }
@@ -117,6 +121,96 @@ impl miette::Diagnostic for Report {
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         Some(Box::new(self.labels.iter().cloned()))
+    }
+}
+
+/// One source file as the reports show it: its name and text made safe once (the
+/// text byte for byte, so spans stay valid), with the start of every line. Clones
+/// share it, so a story's thousand reports hold one copy of each file, not a thousand.
+#[derive(Debug, Clone)]
+pub struct Shown {
+    name: Arc<str>,
+    text: Arc<str>,
+    /// Byte offset of the start of each line (after each `\n`).
+    starts: Arc<[usize]>,
+}
+
+impl Shown {
+    pub fn new(name: &str, text: &str) -> Shown {
+        let text: Arc<str> = Arc::from(neutralise_keeping_offsets(text));
+        let starts: Vec<usize> = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Shown {
+            name: Arc::from(crate::text::clean_path(std::path::Path::new(name))),
+            text,
+            starts: starts.into(),
+        }
+    }
+
+    /// Every file of a story, each made safe and indexed once.
+    pub fn all(sources: &[Source]) -> Vec<Shown> {
+        sources
+            .iter()
+            .map(|s| Shown::new(&s.name, &s.text))
+            .collect()
+    }
+
+    /// The line (from 0) holding byte `offset`.
+    fn line_of(&self, offset: usize) -> usize {
+        self.starts.partition_point(|&s| s <= offset) - 1
+    }
+
+    /// The line and column (from 1) of `offset` in `text`, the original of this file,
+    /// counted as [`LineIndex::line_col_in`] counts them.
+    fn line_col(&self, text: &str, offset: usize) -> (usize, usize) {
+        let offset = offset.min(text.len());
+        let line = self.line_of(offset);
+        let mut at = offset;
+        while !text.is_char_boundary(at) {
+            at -= 1;
+        }
+        let prefix = &text[self.starts[line].min(at)..at];
+        let prefix = prefix.strip_prefix('\u{feff}').unwrap_or(prefix);
+        (line + 1, prefix.chars().count() + 1)
+    }
+
+    /// The start of line `line`, or the end of the text past the last line.
+    fn start_of(&self, line: usize) -> usize {
+        self.starts.get(line).copied().unwrap_or(self.text.len())
+    }
+}
+
+/// miette reads a span with its context lines by scanning the text from its start;
+/// here it scans only a window of the lines around the span (a line more on each side
+/// than it asks for), and the line numbers are shifted back to the whole file's.
+impl SourceCode for Shown {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let start = span.offset();
+        let end = start.saturating_add(span.len());
+        let first = self
+            .line_of(start)
+            .saturating_sub(context_lines_before.saturating_add(1));
+        let last = self.line_of(end.saturating_sub(1).max(start));
+        let from = self.start_of(first);
+        let to = self.start_of(last.saturating_add(context_lines_after).saturating_add(2));
+        let window = &self.text[from..to];
+        // `from` is at or before `start`: it starts the line before the span's.
+        let inner = SourceSpan::new((start - from).into(), span.len());
+        let got = window.read_span(&inner, context_lines_before, context_lines_after)?;
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.to_string(),
+            got.data(),
+            SourceSpan::new((got.span().offset() + from).into(), got.span().len()),
+            got.line() + first,
+            got.column(),
+            got.line_count() + first,
+        )))
     }
 }
 
@@ -202,38 +296,50 @@ pub fn render_story(
     style: Style,
 ) -> String {
     let name = crate::text::clean_path(story);
+    let mut out = String::new();
+    handler(style)
+        .render_report(&mut out, &story_report(&name, sources, diags))
+        .expect("rendering into a String cannot fail");
+    out
+}
+
+/// A story's report (`name` already made safe): each file made safe once, and shared
+/// by every diagnostic's report.
+fn story_report(name: &str, sources: &[Source], diags: &[&Diagnostic]) -> StoryReport {
     let errors = diags.iter().filter(|d| d.is_error()).count();
     let warnings = diags.len() - errors;
-    let report = StoryReport {
+    let shown = Shown::all(sources);
+    StoryReport {
         message: format!("{name}: {}", count_summary(errors, warnings)),
         severity: if errors > 0 {
             Severity::Error
         } else {
             Severity::Warning
         },
-        related: diags.iter().map(|d| to_report(sources, d)).collect(),
-    };
+        related: diags
+            .iter()
+            .map(|d| to_report(sources, &shown, d))
+            .collect(),
+    }
+}
+
+/// Renders one diagnostic as a miette graphical report; `shown` is [`Shown::all`] of
+/// `sources`, made once for all of a story's diagnostics.
+pub fn render(sources: &[Source], shown: &[Shown], d: &Diagnostic, style: Style) -> String {
     let mut out = String::new();
     handler(style)
-        .render_report(&mut out, &report)
+        .render_report(&mut out, &to_report(sources, shown, d))
         .expect("rendering into a String cannot fail");
     out
 }
 
-/// Renders one diagnostic as a miette graphical report.
-pub fn render(sources: &[Source], d: &Diagnostic, style: Style) -> String {
-    let mut out = String::new();
-    handler(style)
-        .render_report(&mut out, &to_report(sources, d))
-        .expect("rendering into a String cannot fail");
-    out
-}
-
-fn to_report(sources: &[Source], d: &Diagnostic) -> Report {
+fn to_report(sources: &[Source], shown: &[Shown], d: &Diagnostic) -> Report {
     let file = d.site.file.min(sources.len().saturating_sub(1));
-    let (name, text): (&str, &str) = sources
+    let text: &str = sources.get(file).map_or("", |s| s.text.as_str());
+    let source = shown
         .get(file)
-        .map_or(("", ""), |s| (s.name.as_str(), s.text.as_str()));
+        .cloned()
+        .unwrap_or_else(|| Shown::new("", ""));
     let mut labels = vec![LabeledSpan::new_primary_with_span(
         Some(clean(&d.label)),
         span_of(text, d),
@@ -258,10 +364,11 @@ fn to_report(sources: &[Source], d: &Diagnostic) -> Report {
                 Some(clean(&note.label)),
                 SourceSpan::new(start.into(), end - start),
             ));
-        } else if let Some(other) = sources.get(note.site.file) {
-            let (line, col) =
-                LineIndex::new(&other.text).line_col_in(&other.text, note.site.span.start);
-            help.push(format!("{}: {}:{line}:{col}", note.label, other.name));
+        } else if let (Some(other), Some(at)) =
+            (sources.get(note.site.file), shown.get(note.site.file))
+        {
+            let (line, col) = at.line_col(&other.text, note.site.span.start);
+            help.push(format!("{}: {}:{line}:{col}", note.label, at.name));
         }
     }
     if let Some(h) = &d.help {
@@ -272,10 +379,7 @@ fn to_report(sources: &[Source], d: &Diagnostic) -> Report {
         code: d.code.as_str(),
         severity: d.severity(),
         message: clean(&d.message),
-        source: NamedSource::new(
-            crate::text::clean_path(std::path::Path::new(name)),
-            Arc::from(neutralise_keeping_offsets(text)),
-        ),
+        source,
         labels,
         help: (!help.is_empty()).then(|| clean(&help.join("\n"))),
     }
@@ -288,9 +392,10 @@ pub fn eprint_errors(sources: &[Source], diags: &[Diagnostic]) {
             && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
         width: terminal_width().unwrap_or(80),
     };
+    let shown = Shown::all(sources);
     for (_, d) in resolve(sources, diags) {
         if d.is_error() {
-            eprintln!("{}", render(sources, &d, style));
+            eprintln!("{}", render(sources, &shown, &d, style));
         }
     }
 }
@@ -305,5 +410,155 @@ pub fn count_summary(errors: usize, warnings: usize) -> String {
         (e, 0) => n(e, "error"),
         (0, w) => n(w, "warning"),
         (e, w) => format!("{}, {}", n(e, "error"), n(w, "warning")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A story of `n` scenes, each with a line of padding and a line after a divert
+    /// (an `unreachable-line` warning each).
+    fn many_warnings(n: usize) -> Vec<Source> {
+        let mut text = String::from("title: Many\n");
+        for i in 0..n {
+            let next = if i + 1 < n {
+                format!("s{}", i + 1)
+            } else {
+                "fin".into()
+            };
+            text.push_str(&format!(
+                "scene s{i}\nThe clock ticks while you wait.\n* Go on.\n  -> {next}\n  Never runs.\n"
+            ));
+        }
+        text.push_str("outcome fin good \"End\"\n");
+        vec![Source {
+            name: "many.scene".into(),
+            text,
+        }]
+    }
+
+    fn sorted(sources: &[Source]) -> Vec<Diagnostic> {
+        let checked =
+            threshold_compiler::check(sources, threshold_compiler::CheckOptions::default());
+        resolve(sources, &checked.diagnostics)
+            .into_iter()
+            .map(|(_, d)| d)
+            .collect()
+    }
+
+    const PLAIN: Style = Style {
+        color: false,
+        width: 80,
+    };
+
+    #[test]
+    fn every_report_of_a_story_shares_one_copy_of_its_file() {
+        let sources = many_warnings(2_000);
+        let diags = sorted(&sources);
+        assert_eq!(diags.len(), 2_000);
+        let refs: Vec<&Diagnostic> = diags.iter().collect();
+        let report = story_report("many.scene", &sources, &refs);
+        let first = &report.related[0].source;
+        for r in &report.related {
+            assert!(Arc::ptr_eq(&r.source.text, &first.text));
+            assert!(Arc::ptr_eq(&r.source.starts, &first.starts));
+        }
+        // The story's `Shown` is gone: the reports hold the only references.
+        assert_eq!(Arc::strong_count(&first.text), report.related.len());
+        let mut out = String::new();
+        handler(PLAIN).render_report(&mut out, &report).unwrap();
+        assert_eq!(out.matches("unreachable-line").count(), 2_000);
+        assert!(
+            out.contains("[many.scene:10001:3]"),
+            "the last line numbers are the file's"
+        );
+    }
+
+    #[test]
+    fn reading_a_window_shows_what_reading_the_whole_file_shows() {
+        let text = "title: T\r\n\nscene a\n\u{1b}x é\n\n* Go.\n  -> b\n  Dead.\nend\n\n";
+        let shown = Shown::new("f", text);
+        let whole = shown.text.to_string();
+        for start in 0..=whole.len() {
+            for len in [0, 1, 3, 9, 40] {
+                let span = SourceSpan::new(start.into(), len);
+                for (before, after) in [(0, 0), (1, 1), (2, 3), (5, 0)] {
+                    let a = shown.read_span(&span, before, after);
+                    let b = whole.read_span(&span, before, after);
+                    match (a, b) {
+                        (Ok(a), Ok(b)) => {
+                            let at = format!("{start}+{len} ({before}, {after})");
+                            assert_eq!(a.data(), b.data(), "{at}");
+                            assert_eq!(a.span(), b.span(), "{at}");
+                            assert_eq!(a.line(), b.line(), "{at}");
+                            assert_eq!(a.column(), b.column(), "{at}");
+                            assert_eq!(a.line_count(), b.line_count(), "{at}");
+                            assert_eq!(a.name(), Some("f"));
+                        }
+                        (Err(_), Err(_)) => {}
+                        (a, b) => panic!("{start}+{len}: {:?} / {:?}", a.is_ok(), b.is_ok()),
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn reports_render_as_from_the_whole_file() {
+        let sources = many_warnings(40);
+        let shown = Shown::all(&sources);
+        for d in sorted(&sources) {
+            let windowed = render(&sources, &shown, &d, PLAIN);
+            let whole = to_report(&sources, &shown, &d);
+            let full = miette::NamedSource::new("many.scene", sources[0].text.clone());
+            let mut out = String::new();
+            let plain = WholeFile {
+                report: &whole,
+                source: full,
+            };
+            handler(PLAIN).render_report(&mut out, &plain).unwrap();
+            assert_eq!(windowed, out);
+        }
+    }
+
+    /// A report read through miette's own reading of the whole file.
+    #[derive(Debug)]
+    struct WholeFile<'a> {
+        report: &'a Report,
+        source: miette::NamedSource<String>,
+    }
+
+    impl fmt::Display for WholeFile<'_> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            self.report.fmt(f)
+        }
+    }
+
+    impl std::error::Error for WholeFile<'_> {}
+
+    impl miette::Diagnostic for WholeFile<'_> {
+        fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+            miette::Diagnostic::code(self.report)
+        }
+        fn severity(&self) -> Option<miette::Severity> {
+            miette::Diagnostic::severity(self.report)
+        }
+        fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+            miette::Diagnostic::help(self.report)
+        }
+        fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+            Some(&self.source)
+        }
+        fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+            miette::Diagnostic::labels(self.report)
+        }
+    }
+
+    #[test]
+    fn notes_in_other_files_give_the_files_line_and_column() {
+        let shown = Shown::new("a", "ab\n\u{feff}cd\né");
+        assert_eq!(shown.line_col("ab\n\u{feff}cd\né", 7), (2, 2));
+        assert_eq!(shown.line_col("ab\n\u{feff}cd\né", 9), (3, 1));
     }
 }
