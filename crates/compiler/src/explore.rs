@@ -25,6 +25,14 @@ pub const DEFAULT_MAX_MEMORY_MIB: usize = 2048;
 /// runs (about 12).
 const BYTES_PER_STATE: usize = 40;
 
+/// The bytes an entry of the graph holds besides its packed words and edges: kind
+/// (1), parent (4), choice from the parent (4) and first edge (4).
+const HELD_BYTES_PER_ENTRY: usize = 13;
+
+/// The bytes an entry costs once the search ends, in the strongly connected
+/// components and the soundness phase's tables (which outlive the index).
+const AFTER_SEARCH_BYTES_PER_ENTRY: usize = 12;
+
 /// How far a search may go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
@@ -503,6 +511,27 @@ impl Index {
             Index::Direct(x) => x.touch(hashes),
             Index::Keys(x) => x.touch(hashes),
             Index::Ids(x) => x.touch(hashes, packed, w),
+        }
+    }
+
+    /// The bytes numbering the edges takes when the search ends, for a table of bits
+    /// only ([`Graph::number_in_parts`]: the states' words and a copy of the edges,
+    /// sorted by part).
+    fn numbering_bytes(&self, states: usize, edges: usize) -> usize {
+        match self {
+            Index::Direct(x) if x.slots.is_empty() => states * 8 + edges * 4,
+            _ => 0,
+        }
+    }
+
+    /// The bytes the index holds.
+    fn bytes(&self) -> usize {
+        match self {
+            Index::Direct(x) => {
+                std::mem::size_of_val(&x.slots[..]) + std::mem::size_of_val(&x.present[..])
+            }
+            Index::Keys(x) => std::mem::size_of_val(&x.slots[..]),
+            Index::Ids(x) => std::mem::size_of_val(&x.slots[..]),
         }
     }
 
@@ -1066,6 +1095,8 @@ struct Search {
     stopped: Stopped,
     /// The size of a part of [`Graph::number_in_parts`], in bits.
     part_bits: u32,
+    /// The memory budget in bytes, less what a divert chain may hold.
+    max_bytes: usize,
 }
 
 impl Graph {
@@ -1170,6 +1201,10 @@ impl Graph {
             } else {
                 PART_BITS
             },
+            max_bytes: limits
+                .max_memory
+                .saturating_mul(1 << 20)
+                .saturating_sub(runner.chain_bytes()),
         };
 
         let (first, stop) = runner.start(&mut Entered(&mut g.entered));
@@ -1192,7 +1227,7 @@ impl Graph {
         let mut batch: Vec<Step> = Vec::new();
         let mut keys: Vec<u64> = Vec::new();
         let mut head = 0usize;
-        while head < g.kinds.len() && !g.limited() {
+        while head < g.kinds.len() && !g.limited() && !g.over_budget(&search) {
             let end = g.kinds.len().min(head + BATCH);
             batch.clear();
             keys.clear();
@@ -1401,7 +1436,7 @@ impl Graph {
             room: search.max_states.saturating_sub(self.state_count),
         };
         let mut head = 0usize;
-        'search: while head < self.kinds.len() && !self.limited() {
+        'search: while head < self.kinds.len() && !self.limited() && !self.over_budget(search) {
             let end = self.kinds.len().min(head + BATCH);
             ats.clear();
             for h in head..end {
@@ -1869,6 +1904,31 @@ impl Graph {
         let id = self.push_state(key, stop, parent, choice);
         search.index.put(slot, h, key, id);
         id
+    }
+
+    /// Whether what the search holds (the graph's tables by their lengths, the
+    /// edges as many as there really are, the index, and what each state will
+    /// cost the components after) has passed the memory budget; if so, records
+    /// it. Checked once a batch: the state limit the budget set up front assumed
+    /// a few edges a state, and a story of many choices has more.
+    #[inline(never)]
+    fn over_budget(&mut self, search: &Search) -> bool {
+        let states = self.kinds.len();
+        let held = self.packed.len() * 8
+            + states * (HELD_BYTES_PER_ENTRY + AFTER_SEARCH_BYTES_PER_ENTRY)
+            + self.edges.len() * 5
+            + self.wide_choices.len() * 8
+            + search.index.bytes()
+            + search.index.numbering_bytes(states, self.edges.len());
+        if held <= search.max_bytes || self.state_count == 0 {
+            return false;
+        }
+        self.stopped = Some(Stopped::Memory {
+            states: self.state_count,
+            bytes_per_state: held.div_ceil(states),
+            max_memory: search.max_bytes.div_ceil(1 << 20),
+        });
+        true
     }
 
     /// Whether the search has as many states as it may hold (`max_states`); if so,
