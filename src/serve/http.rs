@@ -38,9 +38,15 @@ impl Req {
         find(&self.query, name)
     }
 
-    /// Whether an `Origin` the browser sent names another site than this server.
+    /// Whether the browser says the request comes from another site: `Sec-Fetch-Site`
+    /// other than `same-origin` or `none`, or an `Origin` naming another host (an
+    /// opaque `null` origin proves nothing either way; the CSRF token decides).
     pub fn cross_origin(&self) -> bool {
-        match (&self.origin, &self.host) {
+        if matches!(self.fetch_site.as_deref(), Some("cross-site" | "same-site")) {
+            return true;
+        }
+        match (self.origin.as_deref(), self.host.as_deref()) {
+            (None | Some("null"), _) => false,
             (Some(o), Some(h)) => {
                 let o = o
                     .strip_prefix("http://")
@@ -48,8 +54,7 @@ impl Req {
                     .unwrap_or(o);
                 o != h
             }
-            (Some(o), None) => o != "null",
-            _ => false,
+            (Some(_), None) => true,
         }
     }
 }
@@ -174,8 +179,8 @@ fn header(k: &str, v: &str) -> Header {
     Header::from_bytes(k.as_bytes(), v.as_bytes()).expect("a valid header")
 }
 
-/// The headers every response carries: no scripts, no framing, no referrer (attempt
-/// links are secrets), no caching of personal pages.
+/// The headers every response carries: no scripts, no framing, no referrer to other
+/// sites (attempt links are secrets), no caching of personal pages.
 fn secure(mut r: Resp) -> Resp {
     for (k, v) in [
         (
@@ -184,7 +189,7 @@ fn secure(mut r: Resp) -> Resp {
              frame-ancestors 'none'; base-uri 'none'",
         ),
         ("X-Content-Type-Options", "nosniff"),
-        ("Referrer-Policy", "no-referrer"),
+        ("Referrer-Policy", "same-origin"),
         ("X-Frame-Options", "DENY"),
         ("Cache-Control", "no-store"),
     ] {
