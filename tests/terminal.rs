@@ -312,7 +312,6 @@ fn analyze_shows_controls_visibly() {
 }
 
 #[test]
-#[ignore = "until `commands/analyze.rs` writes its JSON through `text::json_line`"]
 fn analyze_json_escapes_the_same_characters_as_compile() {
     let o = threshold(&["analyze", "--format", "json", HOSTILE]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));

@@ -78,7 +78,7 @@ pub fn run(args: &Args) -> u8 {
             let mut v = json_report(&name, story, sources, lowered, &analysis);
             v["strategies"] = strategies_json(story, &ways.strategies);
             v["recommended"] = recommended_json(story, ways.recommended.as_ref());
-            let mut s = v.to_string();
+            let mut s = crate::text::json_line(&v);
             s.push('\n');
             s
         }
