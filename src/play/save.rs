@@ -56,7 +56,7 @@ impl SaveFile {
     }
 
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut s = serde_json::to_string_pretty(self).expect("a save serialises");
+        let mut s = crate::text::json_pretty(self);
         s.push('\n');
         s.into_bytes()
     }
