@@ -232,7 +232,7 @@ impl Files {
             let mut save =
                 save::SaveFile::of(session, &self.settings.story_path, &self.fingerprint);
             save.assess = self.settings.assess;
-            self.write_save(path, save.to_bytes())?;
+            self.write_save(path, save::to_bytes(&save))?;
         }
         if let Some(path) = &self.settings.transcript {
             let meta = transcript::Meta {

@@ -90,8 +90,10 @@ pub fn render(session: &Session<'_>, meta: &Meta<'_>, debrief: Option<&Debrief>)
             }
             s.push('\n');
         }
-        // What was chosen here and taken back stays in the record, where it happened.
-        for r in session.retractions().iter().filter(|r| r.at == k) {
+        // What was chosen here and taken back stays in the record, where it happened
+        // (or at the end of a path that has since grown shorter).
+        let last = session.choice_count();
+        for r in session.retractions().iter().filter(|r| r.at.min(last) == k) {
             retraction(&mut s, r);
         }
     }

@@ -3,6 +3,7 @@
 
 pub mod ir;
 mod machine;
+pub mod save;
 pub mod session;
 
 pub use machine::{eval, get_bit, set_bit, Runner, Sink, State, Stop, DIVERT_LIMIT};

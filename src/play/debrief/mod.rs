@@ -165,7 +165,8 @@ pub fn build(session: &Session<'_>) -> Debrief {
             (0..r.choices.len()).map(move |k| {
                 let (text, rating, reflection) = r.choice(k);
                 Changed {
-                    at: r.at,
+                    // A path that has since grown shorter shows it at its end.
+                    at: r.at.min(session.choice_count()),
                     restart: r.restart,
                     text: text.to_string(),
                     rating,
