@@ -26,4 +26,3 @@ pub fn read(path: &Path) -> Result<(SaveFile, Vec<u8>), SaveError> {
     let save = threshold_runtime::save::parse(&bytes)?;
     Ok((save, bytes))
 }
-

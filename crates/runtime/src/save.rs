@@ -229,7 +229,6 @@ mod tests {
         serde_json::to_vec(save).unwrap()
     }
 
-
     #[test]
     fn the_fingerprint_ignores_the_path_but_not_the_story() {
         let a = compile(STORY, "a.scene");
