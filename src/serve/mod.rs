@@ -34,6 +34,8 @@ pub struct Entry {
     pub path: String,
     pub story: Story,
     pub fingerprint: String,
+    /// The story explored once at start, shared by every debrief of it.
+    pub explored: Option<crate::play::debrief::Explored>,
 }
 
 /// How to serve.
@@ -127,6 +129,7 @@ pub fn load_library(paths: &[PathBuf]) -> Result<Vec<Entry>, u8> {
             slug,
             path: path.display().to_string(),
             fingerprint: crate::play::save::fingerprint(&story),
+            explored: crate::play::debrief::Explored::of(&story),
             story,
         });
     }

@@ -367,7 +367,7 @@ fn attempt_page(app: &App, db: &Db, req: &Req, s: &SessionRow, id: &str) -> Page
     if session.stop() == Stop::Choice {
         return Ok(http::html(200, render(app, "scene.html", ctx)?));
     }
-    let d = debrief::build(&session);
+    let d = debrief::build_with(&session, entry.explored.as_ref());
     let ctx = context! { ..ctx, ..debrief_context(&d) };
     Ok(http::html(200, render(app, "debrief.html", ctx)?))
 }
@@ -557,7 +557,8 @@ pub fn transcript_of(a: &Attempt, entry: &Entry, choices: &[ChoiceRow]) -> Optio
         mode,
         options,
     };
-    let d = (session.stop() != Stop::Choice).then(|| debrief::build(&session));
+    let d = (session.stop() != Stop::Choice)
+        .then(|| debrief::build_with(&session, entry.explored.as_ref()));
     Some(transcript::render(&session, &meta, d.as_ref()))
 }
 

@@ -271,7 +271,8 @@ fn attempt(app: &App, db: &Db, id: &str) -> PageResult {
             }
         })
         .collect();
-    let d = (session.stop() != threshold_runtime::Stop::Choice).then(|| debrief::build(&session));
+    let d = (session.stop() != threshold_runtime::Stop::Choice)
+        .then(|| debrief::build_with(&session, entry.explored.as_ref()));
     let markdown = transcript_of(&a, entry, &choices).unwrap_or_default();
     let ctx = context! {
         id => &a.id, slug => &a.story, title => &entry.story.title, name => &a.name,

@@ -106,8 +106,32 @@ impl Debrief {
     }
 }
 
+/// A story explored once, so that many debriefs of it (the web player's) share one
+/// search; `None` when the story is past the search's limits.
+#[derive(Debug)]
+pub struct Explored {
+    graph: Graph,
+    reach: Reach,
+}
+
+impl Explored {
+    pub fn of(story: &Story) -> Option<Explored> {
+        let graph = Graph::explore(story, DEFAULT_MAX_STATES);
+        if graph.limited() || graph.is_empty() {
+            return None;
+        }
+        let reach = Reach::compute(story, &graph);
+        Some(Explored { graph, reach })
+    }
+}
+
 /// Builds the debrief of a session that has stopped (at an outcome or stuck).
 pub fn build(session: &Session<'_>) -> Debrief {
+    build_with(session, Explored::of(session.story()).as_ref())
+}
+
+/// Builds the debrief with the story's exploration at hand (see [`Explored`]).
+pub fn build_with(session: &Session<'_>, explored: Option<&Explored>) -> Debrief {
     let story = session.story();
     let steps = session.steps();
     let last = session.current();
@@ -196,7 +220,7 @@ pub fn build(session: &Session<'_>) -> Debrief {
         moves: session.moves(),
         rated: doors::rates_moves(story),
         tracks,
-        doors: compare(story, session),
+        doors: compare(story, session, explored),
         titles: story
             .nodes
             .iter()
@@ -206,12 +230,10 @@ pub fn build(session: &Session<'_>) -> Debrief {
 }
 
 /// The other doors along the path and the recommended path, from the explored graph.
-fn compare(story: &Story, session: &Session<'_>) -> Doors {
-    let graph = Graph::explore(story, DEFAULT_MAX_STATES);
-    if graph.limited() || graph.is_empty() {
+fn compare(story: &Story, session: &Session<'_>, explored: Option<&Explored>) -> Doors {
+    let Some(Explored { graph, reach }) = explored else {
         return Doors::TooMany;
-    }
-    let reach = Reach::compute(story, &graph);
+    };
     let played: Vec<usize> = session.steps()[1..]
         .iter()
         .filter_map(|s| s.chosen.as_ref().map(|c| c.index))
