@@ -1,11 +1,13 @@
-//! Runs story-test cases on the runtime: each case plays the story from the start,
-//! taking its choices and checking its expectations in order.
+//! Runs story-test cases through the runtime's play session: each case plays the story
+//! from the start, taking its choices by the session's numbers and checking its
+//! expectations against what the session's steps said and reached.
 
 use threshold_compiler::diagnostic::did_you_mean;
-use threshold_runtime::ir::{Rating, Story, Text};
-use threshold_runtime::{Runner, Sink, State, Stop};
+use threshold_runtime::ir::Story;
+use threshold_runtime::session::{Said, Session};
+use threshold_runtime::{State, Stop};
 
-use super::format::{Case, CmpOp, Seen, StepKind, TestFile, Value};
+use super::format::{Case, CmpOp, Seen, Step, StepKind, TestFile, Value};
 
 /// Why a case failed: the step, what it expected, and what happened.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,192 +84,181 @@ fn hint(name: Option<&str>) -> String {
     name.map_or_else(String::new, |n| format!(" (did you mean `{n}`?)"))
 }
 
-/// What play has shown so far.
-struct Shown<'s> {
-    story: &'s Story,
-    lines: Vec<String>,
-    notes: Vec<String>,
-}
-
-impl Sink for Shown<'_> {
-    fn line(&mut self, _speaker: Option<u32>, text: &Text, state: &State) {
-        self.lines.push(self.story.render(text, state));
-    }
-
-    fn note(&mut self, text: &Text, _rating: Option<Rating>, state: &State) {
-        self.notes.push(self.story.render(text, state));
-    }
-}
-
-/// Plays one case; `Err` at its first failing step.
+/// Plays one case through the runtime's [`Session`]; `Err` at its first failing step.
 pub fn run_case(story: &Story, case: &Case) -> Result<(), Failure> {
-    let mut runner = Runner::new(story);
-    let mut shown = Shown {
-        story,
-        lines: Vec::new(),
-        notes: Vec::new(),
-    };
-    let (mut state, mut stop) = runner.start(&mut shown);
-    let mut chosen: Vec<(usize, String)> = Vec::new();
-    let mut offered = Vec::new();
+    let mut session = Session::new(story);
     for step in &case.steps {
-        let fail = |expected: String, got: String, chosen: &[(usize, String)]| Failure {
-            line: step.line,
-            step: step.source.clone(),
-            expected,
-            got,
-            chosen: chosen.to_vec(),
-        };
-        if stop == Stop::Choice {
-            runner.available(&state, &mut offered);
-        } else {
-            offered.clear();
-        }
-        let node = &story.nodes[state.node as usize];
-        let texts: Vec<String> = offered
-            .iter()
-            .map(|&i| story.render(&node.choices[i].text, &state))
-            .collect();
-        match &step.kind {
-            StepKind::ChooseNumber(_) | StepKind::ChooseText(_) => {
-                let expected = match &step.kind {
-                    StepKind::ChooseNumber(n) => format!("choice {n} to be offered"),
-                    StepKind::ChooseText(t) => format!("the choice \"{t}\" to be offered"),
-                    _ => unreachable!("a choose step"),
-                };
-                if stop != Stop::Choice {
-                    return Err(fail(expected, where_play_is(story, &state, stop), &chosen));
-                }
-                let pick = match &step.kind {
-                    StepKind::ChooseNumber(n) => (1..=texts.len()).contains(n).then_some(*n),
-                    StepKind::ChooseText(t) => texts.iter().position(|x| x == t).map(|p| p + 1),
-                    _ => None,
-                };
-                let Some(number) = pick else {
-                    let mut got =
-                        format!("at `{}` the choices offered are:{}", node.id, list(&texts));
-                    if let StepKind::ChooseText(t) = &step.kind {
-                        if let Some(close) = texts.iter().find(|x| loosely_equal(x, t)) {
-                            got.push_str(&format!(
-                                "\n(did you mean \"{close}\"? the text must match exactly)"
-                            ));
-                        }
-                    }
-                    return Err(fail(expected, got, &chosen));
-                };
-                chosen.push((number, texts[number - 1].clone()));
-                stop = runner.choose(&mut state, offered[number - 1], &mut shown);
-            }
-            StepKind::Outcome(id) => {
-                let ok = stop == Stop::Outcome && &node.id == id;
-                if !ok {
-                    return Err(fail(
-                        format!("play to end at the outcome `{id}`"),
-                        where_play_is(story, &state, stop),
-                        &chosen,
-                    ));
-                }
-            }
-            StepKind::Rating(r) => {
-                let got = node.rating().map(|x| x.as_str());
-                if stop != Stop::Outcome || got != Some(r.as_str()) {
-                    return Err(fail(
-                        format!("play to end at a {r} outcome"),
-                        where_play_is(story, &state, stop),
-                        &chosen,
-                    ));
-                }
-            }
-            StepKind::Compare { var, op, value } => {
-                let v = story
-                    .variables
-                    .iter()
-                    .position(|v| &v.name == var)
-                    .expect("names are checked before the run");
-                let actual = state.vars[v];
-                let want = match value {
-                    Value::Int(x) => *x,
-                    Value::Bool(b) => i64::from(*b),
-                };
-                if !op.holds(actual, want) {
-                    let variable = &story.variables[v];
-                    let expected = match (value, op) {
-                        (Value::Bool(b), CmpOp::Eq) => format!("`{var}` to be {b}"),
-                        (Value::Bool(b), _) => format!("`{var}` not to be {b}"),
-                        _ => format!("{var} {} {value}", op.as_str()),
-                    };
-                    return Err(fail(
-                        expected,
-                        format!("{var} is {}", variable.format(actual)),
-                        &chosen,
-                    ));
-                }
-            }
-            StepKind::Text {
-                what,
-                text,
-                present,
-            } => {
-                let (pool, noun): (&[String], &str) = match what {
-                    Seen::Line => (&shown.lines, "line"),
-                    Seen::Note => (&shown.notes, "note"),
-                    Seen::Offered => (&texts, "choice"),
-                };
-                let found = match what {
-                    Seen::Offered => pool.iter().position(|x| x == text),
-                    Seen::Line | Seen::Note => pool.iter().position(|x| x.contains(text.as_str())),
-                };
-                match (found, present, what) {
-                    (None, true, Seen::Offered) => {
-                        let got = if stop == Stop::Choice {
-                            format!("at `{}` the choices offered are:{}", node.id, list(&texts))
-                        } else {
-                            where_play_is(story, &state, stop)
-                        };
-                        return Err(fail(
-                            format!("the choice \"{text}\" to be offered"),
-                            got,
-                            &chosen,
-                        ));
-                    }
-                    (None, true, _) => {
-                        let got = if pool.is_empty() {
-                            format!("no {noun} has been shown")
-                        } else {
-                            let last: Vec<String> =
-                                pool.iter().rev().take(3).rev().cloned().collect();
-                            format!(
-                                "there is none; the last {} shown:{}",
-                                plural(last.len(), noun),
-                                bullets(&last)
-                            )
-                        };
-                        return Err(fail(
-                            format!("a {noun} containing \"{text}\" to have been shown"),
-                            got,
-                            &chosen,
-                        ));
-                    }
-                    (Some(i), false, Seen::Offered) => {
-                        return Err(fail(
-                            format!("the choice \"{text}\" not to be offered"),
-                            format!("it is offered, as choice {} at `{}`", i + 1, node.id),
-                            &chosen,
-                        ));
-                    }
-                    (Some(i), false, _) => {
-                        return Err(fail(
-                            format!("no {noun} containing \"{text}\" to have been shown"),
-                            format!("this {noun} was shown: \"{}\"", pool[i]),
-                            &chosen,
-                        ));
-                    }
-                    _ => {}
-                }
-            }
+        if let Some(number) = check_step(&session, step)? {
+            session
+                .choose(number)
+                .expect("the number is among those offered");
         }
     }
     Ok(())
+}
+
+/// Checks one step where play stands; `Ok(Some(number))` for a choice to take.
+fn check_step(session: &Session<'_>, step: &Step) -> Result<Option<usize>, Failure> {
+    let story = session.story();
+    let (state, stop) = (session.state(), session.stop());
+    let node = &story.nodes[state.node as usize];
+    let texts: Vec<&str> = session.offers().iter().map(|o| o.text.as_str()).collect();
+    let fail = |expected: String, got: String| Failure {
+        line: step.line,
+        step: step.source.clone(),
+        expected,
+        got,
+        chosen: chosen(session),
+    };
+    match &step.kind {
+        StepKind::ChooseNumber(_) | StepKind::ChooseText(_) => {
+            let expected = match &step.kind {
+                StepKind::ChooseNumber(n) => format!("choice {n} to be offered"),
+                StepKind::ChooseText(t) => format!("the choice \"{t}\" to be offered"),
+                _ => unreachable!("a choose step"),
+            };
+            if stop != Stop::Choice {
+                return Err(fail(expected, where_play_is(story, state, stop)));
+            }
+            let pick = match &step.kind {
+                StepKind::ChooseNumber(n) => (1..=texts.len()).contains(n).then_some(*n),
+                StepKind::ChooseText(t) => texts.iter().position(|x| x == t).map(|p| p + 1),
+                _ => None,
+            };
+            let Some(number) = pick else {
+                let mut got = format!("at `{}` the choices offered are:{}", node.id, list(&texts));
+                if let StepKind::ChooseText(t) = &step.kind {
+                    if let Some(close) = texts.iter().find(|x| loosely_equal(x, t)) {
+                        got.push_str(&format!(
+                            "\n(did you mean \"{close}\"? the text must match exactly)"
+                        ));
+                    }
+                }
+                return Err(fail(expected, got));
+            };
+            return Ok(Some(number));
+        }
+        StepKind::Outcome(id) => {
+            if stop != Stop::Outcome || &node.id != id {
+                return Err(fail(
+                    format!("play to end at the outcome `{id}`"),
+                    where_play_is(story, state, stop),
+                ));
+            }
+        }
+        StepKind::Rating(r) => {
+            let got = node.rating().map(|x| x.as_str());
+            if stop != Stop::Outcome || got != Some(r.as_str()) {
+                return Err(fail(
+                    format!("play to end at a {r} outcome"),
+                    where_play_is(story, state, stop),
+                ));
+            }
+        }
+        StepKind::Compare { var, op, value } => {
+            let v = story
+                .variables
+                .iter()
+                .position(|v| &v.name == var)
+                .expect("names are checked before the run");
+            let actual = state.vars[v];
+            let want = match value {
+                Value::Int(x) => *x,
+                Value::Bool(b) => i64::from(*b),
+            };
+            if !op.holds(actual, want) {
+                let variable = &story.variables[v];
+                let expected = match (value, op) {
+                    (Value::Bool(b), CmpOp::Eq) => format!("`{var}` to be {b}"),
+                    (Value::Bool(b), _) => format!("`{var}` not to be {b}"),
+                    _ => format!("{var} {} {value}", op.as_str()),
+                };
+                return Err(fail(
+                    expected,
+                    format!("{var} is {}", variable.format(actual)),
+                ));
+            }
+        }
+        StepKind::Text {
+            what,
+            text,
+            present,
+        } => {
+            let (pool, noun): (Vec<&str>, &str) = match what {
+                Seen::Line => (said(session, false), "line"),
+                Seen::Note => (said(session, true), "note"),
+                Seen::Offered => (texts.clone(), "choice"),
+            };
+            let found = match what {
+                Seen::Offered => pool.iter().position(|x| x == text),
+                Seen::Line | Seen::Note => pool.iter().position(|x| x.contains(text.as_str())),
+            };
+            match (found, present, what) {
+                (None, true, Seen::Offered) => {
+                    let got = if stop == Stop::Choice {
+                        format!("at `{}` the choices offered are:{}", node.id, list(&texts))
+                    } else {
+                        where_play_is(story, state, stop)
+                    };
+                    return Err(fail(format!("the choice \"{text}\" to be offered"), got));
+                }
+                (None, true, _) => {
+                    let got = if pool.is_empty() {
+                        format!("no {noun} has been shown")
+                    } else {
+                        let last = &pool[pool.len().saturating_sub(3)..];
+                        format!(
+                            "there is none; the last {} shown:{}",
+                            plural(last.len(), noun),
+                            bullets(last)
+                        )
+                    };
+                    return Err(fail(
+                        format!("a {noun} containing \"{text}\" to have been shown"),
+                        got,
+                    ));
+                }
+                (Some(i), false, Seen::Offered) => {
+                    return Err(fail(
+                        format!("the choice \"{text}\" not to be offered"),
+                        format!("it is offered, as choice {} at `{}`", i + 1, node.id),
+                    ));
+                }
+                (Some(i), false, _) => {
+                    return Err(fail(
+                        format!("no {noun} containing \"{text}\" to have been shown"),
+                        format!("this {noun} was shown: \"{}\"", pool[i]),
+                    ));
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// The choices taken so far, as the trainee read them.
+fn chosen(session: &Session<'_>) -> Vec<(usize, String)> {
+    session
+        .steps()
+        .iter()
+        .filter_map(|s| s.chosen.as_ref())
+        .map(|c| (c.number, c.text.clone()))
+        .collect()
+}
+
+/// Every line (or, with `notes`, every note) play has said so far, in order.
+fn said<'a>(session: &'a Session<'_>, notes: bool) -> Vec<&'a str> {
+    session
+        .steps()
+        .iter()
+        .flat_map(|s| &s.said)
+        .filter_map(|x| match x {
+            Said::Line { text, .. } if !notes => Some(text.as_str()),
+            Said::Note { text, .. } if notes => Some(text.as_str()),
+            _ => None,
+        })
+        .collect()
 }
 
 fn plural(n: usize, noun: &str) -> String {
@@ -299,7 +290,7 @@ fn where_play_is(story: &Story, state: &State, stop: Stop) -> String {
     }
 }
 
-fn list(texts: &[String]) -> String {
+fn list(texts: &[&str]) -> String {
     if texts.is_empty() {
         return " none".to_string();
     }
@@ -310,7 +301,7 @@ fn list(texts: &[String]) -> String {
         .collect()
 }
 
-fn bullets(texts: &[String]) -> String {
+fn bullets(texts: &[&str]) -> String {
     texts.iter().map(|t| format!("\n  - {t}")).collect()
 }
 
