@@ -107,6 +107,16 @@ struct Feedback<'a> {
     body_done: bool,
 }
 
+/// A sink for one move, before it has said anything.
+fn feedback(story: &Story) -> Feedback<'_> {
+    Feedback {
+        story,
+        notes: Vec::new(),
+        rating: None,
+        body_done: false,
+    }
+}
+
 impl Sink for Feedback<'_> {
     fn note(&mut self, text: &Text, rating: Option<Rating>, state: &State) {
         if !self.body_done {
@@ -128,28 +138,22 @@ pub fn doors_at(story: &Story, graph: &Graph, reach: &Reach, at: u32) -> Vec<(u3
     let mut runner = Runner::new(story);
     let mut from = runner.initial_state();
     graph.state_into(at, &mut from);
-    let mut offered = Vec::new();
-    runner.available(&from, &mut offered);
-    let node = &story.nodes[from.node as usize];
+    let doors: Vec<(u32, u32)> = graph.successors(at).collect();
+    let here: Vec<(u32, u32)> = doors.iter().map(|&(_, c)| (at, c)).collect();
+    let (texts, numbers) = graph.route_along(story, &here);
     let mut out = Vec::new();
-    for (t, c) in graph.successors(at) {
+    for ((&(t, c), text), number) in doors.iter().zip(texts).zip(numbers) {
         let index = c as usize;
-        let number = offered.iter().take_while(|&&k| k < index).count() + 1;
         let mut s = from.clone();
-        let mut sink = Feedback {
-            story,
-            notes: Vec::new(),
-            rating: None,
-            body_done: false,
-        };
+        let mut sink = feedback(story);
         runner.choose(&mut s, index, &mut sink);
         let ends_at = (graph.kinds[t as usize] == Kind::Outcome).then(|| graph.node(t));
         out.push((
             t,
             Door {
-                number,
+                number: number as usize,
                 index,
-                text: story.render(&node.choices[index].text, &from),
+                text,
                 rating: sink.rating,
                 notes: sink.notes,
                 ends_at,
@@ -195,23 +199,16 @@ pub fn recommended(story: &Story, graph: &Graph, reach: &Reach, from: u32) -> Op
     let cost = reach.to_good[from as usize]?;
     let mut runner = Runner::new(story);
     let mut s = runner.initial_state();
-    let mut offered = Vec::new();
+    let path = reach.path_to_good(graph, from);
+    let (texts, numbers) = graph.route_along(story, &path);
     let mut steps = Vec::new();
     let mut end = from;
-    for (at, c) in reach.path_to_good(graph, from) {
+    for ((&(at, c), text), number) in path.iter().zip(texts).zip(numbers) {
         graph.state_into(at, &mut s);
-        runner.available(&s, &mut offered);
-        let index = c as usize;
-        let text = story.render(&story.nodes[s.node as usize].choices[index].text, &s);
-        let mut sink = Feedback {
-            story,
-            notes: Vec::new(),
-            rating: None,
-            body_done: false,
-        };
-        runner.choose(&mut s, index, &mut sink);
+        let mut sink = feedback(story);
+        runner.choose(&mut s, c as usize, &mut sink);
         steps.push(RecommendedStep {
-            number: offered.iter().take_while(|&&k| k < index).count() + 1,
+            number: number as usize,
             text,
             rating: sink.rating,
         });

@@ -2050,34 +2050,29 @@ impl Graph {
         v
     }
 
-    /// The choice texts, as the trainee read them, from the start to state `i`.
-    pub fn path(&self, story: &Story, i: u32) -> Vec<String> {
-        let runner = Runner::new(story);
-        let mut s = runner.initial_state();
-        let trail = self.trail(i);
-        trail
-            .windows(2)
-            .map(|w| {
-                self.state_into(w[0], &mut s);
-                let choice = &story.nodes[s.node as usize].choices
-                    [self.parent_choice[w[1] as usize] as usize];
-                story.render(&choice.text, &s)
-            })
-            .collect()
-    }
-
     /// The path to state `i` as choice texts and as the numbers `play --choices` takes
     /// (1-based among the choices offered at each step).
     pub fn route(&self, story: &Story, i: u32) -> (Vec<String>, Vec<u32>) {
+        let trail = self.trail(i);
+        let steps: Vec<(u32, u32)> = trail
+            .windows(2)
+            .map(|w| (w[0], self.parent_choice[w[1] as usize]))
+            .collect();
+        self.route_along(story, &steps)
+    }
+
+    /// Choices taken at explored states — each a state and the index of a choice of
+    /// its node — as the texts the trainee read there and the numbers `play
+    /// --choices` takes (1-based among the choices offered in that state).
+    pub fn route_along(&self, story: &Story, steps: &[(u32, u32)]) -> (Vec<String>, Vec<u32>) {
         let runner = Runner::new(story);
         let mut s = runner.initial_state();
         let mut offered = Vec::new();
-        let trail = self.trail(i);
-        trail
-            .windows(2)
-            .map(|w| {
-                self.state_into(w[0], &mut s);
-                let index = self.parent_choice[w[1] as usize] as usize;
+        steps
+            .iter()
+            .map(|&(at, index)| {
+                let index = index as usize;
+                self.state_into(at, &mut s);
                 runner.available(&s, &mut offered);
                 let number = offered.iter().take_while(|&&k| k < index).count() as u32 + 1;
                 let choice = &story.nodes[s.node as usize].choices[index];
@@ -2506,7 +2501,7 @@ Done.
         let outcome = (0..best.len() as u32)
             .find(|&i| best.kinds[i as usize] == Kind::Outcome)
             .unwrap();
-        assert_eq!(best.path(&story, outcome), ["Leave"]);
+        assert_eq!(best.route(&story, outcome).0, ["Leave"]);
     }
 
     /// A state of more than one word is found again by the index.
