@@ -238,10 +238,10 @@ fn compare(story: &Story, session: &Session<'_>, explored: Option<&Explored>) ->
         .iter()
         .filter_map(|s| s.chosen.as_ref().map(|c| c.index))
         .collect();
-    let Some(points) = doors::points(story, &graph, &reach, &played) else {
+    let Some(points) = doors::points(story, graph, reach, &played) else {
         return Doors::TooMany;
     };
-    let recommended = doors::recommended(story, &graph, &reach, 0);
+    let recommended = doors::recommended(story, graph, reach, 0);
     let followed = recommended
         .as_ref()
         .is_some_and(|r| r.steps.iter().map(|s| s.number).collect::<Vec<_>>() == session.numbers());
