@@ -328,7 +328,11 @@ impl StoryMap {
     }
 }
 
-/// An edge of `kind` from `from` to every node the block diverts to.
+/// An edge of `kind` from `from` to every node the block diverts to, once for each
+/// distinct target and conditions. Edges of different calls never repeat one another
+/// (each call has its own `from` and `kind`: a node's body, or one choice of it), so
+/// repeats are looked for only among this block's targets: in one pass, with a hash
+/// set when the block has many.
 fn push_block_edges(
     story: &Story,
     block: &[Stmt],
@@ -338,23 +342,40 @@ fn push_block_edges(
 ) {
     let mut targets = Vec::new();
     diverts(story, block, &mut Vec::new(), &mut targets);
-    for (to, when) in targets {
-        push_unique(
-            edges,
-            Edge {
-                from,
-                to,
-                kind: kind.clone(),
-                when,
-            },
-        );
+    for (to, when) in first_occurrences(targets) {
+        edges.push(Edge {
+            from,
+            to,
+            kind: kind.clone(),
+            when,
+        });
     }
 }
 
-fn push_unique(edges: &mut Vec<Edge>, e: Edge) {
-    if !edges.contains(&e) {
-        edges.push(e);
+/// Up to this many targets, a repeat is looked for by comparing with each earlier one.
+const FEW_TARGETS: usize = 16;
+
+/// The targets in their order, each repeat of an earlier one left out.
+fn first_occurrences(mut targets: Vec<(u32, Vec<String>)>) -> Vec<(u32, Vec<String>)> {
+    if targets.len() <= FEW_TARGETS {
+        let mut kept = 0;
+        for i in 0..targets.len() {
+            if !targets[..kept].contains(&targets[i]) {
+                targets.swap(kept, i);
+                kept += 1;
+            }
+        }
+        targets.truncate(kept);
+        return targets;
     }
+    let mut met = rustc_hash::FxHashSet::default();
+    let keep: Vec<bool> = targets.iter().map(|t| met.insert(t)).collect();
+    drop(met);
+    targets
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(t, k)| k.then_some(t))
+        .collect()
 }
 
 /// Every divert target in a block, with the branch conditions that lead to it.
@@ -673,6 +694,31 @@ mod tests {
         let map = StoryMap::new(&s, None);
         assert!(map.nodes.iter().all(|n| n.reached.is_none()));
         insta::assert_snapshot!(map.to_dot());
+    }
+
+    #[test]
+    fn repeated_targets_are_left_out_in_order() {
+        // Few targets (compared one by one) and many (a hash set), against the plain
+        // definition: keep a target unless an earlier one equals it.
+        for n in [0usize, 1, 5, 16, 17, 40, 300] {
+            let targets: Vec<(u32, Vec<String>)> = (0..n)
+                .map(|i| {
+                    let when = if i % 3 == 0 {
+                        vec![]
+                    } else {
+                        vec![format!("if c{}", i % 5)]
+                    };
+                    ((i * 7 % 11) as u32, when)
+                })
+                .collect();
+            let mut expected: Vec<(u32, Vec<String>)> = Vec::new();
+            for t in &targets {
+                if !expected.contains(t) {
+                    expected.push(t.clone());
+                }
+            }
+            assert_eq!(first_occurrences(targets), expected, "{n} targets");
+        }
     }
 
     #[test]
