@@ -275,11 +275,13 @@ fn the_state_limit_stops_exploration_and_claims_nothing() {
 
 #[test]
 fn the_memory_budget_stops_exploration_too() {
-    // 1 MiB affords 1 MiB / (8 + 40) bytes = 21,845 states of one word.
+    // 1 MiB affords at most 1 MiB / (8 + 40) bytes = 21,845 states of one word; with
+    // the edges, the index and the tables the search really holds, fewer.
     let (message, states) = state_limit(&["--max-memory", "1"]);
-    assert!(message.contains("after 21845 states"), "{message}");
+    let states = states.as_u64().unwrap();
     assert!(message.contains("memory budget of 1 MiB"), "{message}");
-    assert_eq!(states, 21845);
+    assert!(message.contains(&format!("after {states} states")), "{message}");
+    assert!((10_000..21_845).contains(&states), "{states}");
     let o = threshold(&["check", "--max-memory", "1", MANY]);
     assert!(stdout(&o).contains("`--max-memory`"), "{}", stdout(&o));
     // With room enough, the same story is proved: 2^16 ways to stand at the door,
