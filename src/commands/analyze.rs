@@ -60,7 +60,14 @@ pub fn run(args: &Args) -> u8 {
         );
         return 1;
     }
-    let analysis = analyze::analyze_graph(story, &graph);
+    // Each loop's sparse LU may take what the budget leaves (a loop whose factors would
+    // take more is iterated instead).
+    let left = limits
+        .max_memory
+        .saturating_mul(1 << 20)
+        .saturating_sub(need);
+    let analysis =
+        analyze::analyze_graph_within(story, &graph, left.min(analyze::ELIMINATION_MAX_BYTES));
     let ways = Ways {
         strategies: Strategy::ALL.map(|s| surface_play(story, s)).to_vec(),
         recommended: doors::recommended(story, &graph, &Reach::compute(story, &graph), 0),

@@ -13,13 +13,16 @@
 //! moment play enters it).
 //!
 //! The chain is solved one strongly connected component at a time, in topological
-//! order, so the acyclic parts of a story cost one pass. A component with a cycle
-//! (a sticky "try again", say) is solved directly when it has at most
-//! [`DENSE_F64_MAX`] states and by Gauss–Seidel iteration (to a relative
-//! [`TOLERANCE`]) when it is larger; all of it within [`MAX_SOLVE_WORK`], past which
-//! the figures are reported as not computed. Stories of at
-//! most [`EXACT_MAX_STATES`] states whose cycles all have at most [`DENSE_MAX`] states
-//! (and [`EXACT_WORK`] in all) are solved in exact rational arithmetic instead.
+//! order, so the acyclic parts of a story cost one pass ([`chain`]). A component with
+//! a cycle (a sticky "try again", say) is solved directly, by a sparse LU of its
+//! states found by GTH elimination in Markowitz order ([`eliminate`]); only a
+//! component whose factors would outgrow [`ELIMINATION_MAX_WORK`] or
+//! its share of the memory budget ([`ELIMINATION_MAX_BYTES`] unless the caller gives
+//! one) is iterated instead, by Gauss–Seidel to a relative
+//! [`TOLERANCE`] ([`iterate`]). All of it spends from [`MAX_SOLVE_WORK`], past which
+//! the figures are reported as not computed. Stories of at most [`EXACT_MAX_STATES`]
+//! states whose cycles all have at most [`EXACT_CYCLE_MAX`] states (and [`EXACT_WORK`]
+//! in all) are solved by the same elimination in exact rational arithmetic.
 //!
 //! # Expected choices
 //!
@@ -30,31 +33,29 @@
 //! first gives the expected visits `x` to each state; the second, fed with the arrivals
 //! of the first, gives E[choices before arriving] summed over arrivals.
 
+mod chain;
+mod eliminate;
+mod iterate;
+
 use num_rational::BigRational;
-use num_traits::{ToPrimitive, Zero};
+use num_traits::Zero;
 use threshold_runtime::ir::{Rating, Story, VarType};
 use threshold_runtime::Runner;
 
 use crate::explore::{Graph, Kind, Limits, Stopped};
+use chain::{Chain, Scalar, Sweeps, DEAD_END, DIVERT_LOOP, ENDLESS_LOOP, TRANSIENT};
+pub use chain::{ELIMINATION_BYTES_PER_ENTRY, ELIMINATION_MAX_BYTES, ELIMINATION_MAX_WORK};
+pub use iterate::TOLERANCE;
 
 /// The largest story (in states) also solved in exact rational arithmetic.
 pub const EXACT_MAX_STATES: usize = 5_000;
-/// Cycles (strongly connected components) up to this many states are solved directly.
-pub const DENSE_MAX: usize = 48;
-/// Exact arithmetic is used only while the direct solves cost at most this much work
-/// (the sum of m³ over the cycles of m states).
+/// Exact arithmetic is used only while every cycle (strongly connected component)
+/// has at most this many states…
+pub const EXACT_CYCLE_MAX: usize = 48;
+/// …and the cycles' sizes cubed add up to at most this much: rational numbers grow
+/// with the length of the loops they are carried around.
 pub const EXACT_WORK: usize = 1_000_000;
-/// Gauss–Seidel stops when a sweep changes the values by no more than this, relative
-/// to their sum, and the error still left, estimated from how fast the changes shrink,
-/// is below it too.
-pub const TOLERANCE: f64 = 1e-12;
-/// Gauss–Seidel gives up after this many sweeps over one component.
-const MAX_SWEEPS: usize = 200_000;
-/// Cycles of up to this many states are solved directly in floating point too, by
-/// elimination (about m³/3 steps), rather than iterated: a long corridor that the
-/// iteration would take millions of sweeps to settle is solved exactly enough.
-pub const DENSE_F64_MAX: usize = 1_024;
-/// The most work (edge visits of Gauss–Seidel, steps of elimination) one analysis
+/// The most work (entries updated by elimination, edges visited by Gauss–Seidel) one analysis
 /// may spend solving the chain; past it, the figures are not computed.
 pub const MAX_SOLVE_WORK: u64 = 500_000_000;
 /// The bytes the analysis takes per explored entry and per edge, besides the graph,
@@ -244,417 +245,6 @@ pub fn analyze(story: &Story, limits: Limits) -> Result<Analysis, AnalyzeError> 
 }
 
 // ---------------------------------------------------------------------------
-// The chain.
-
-const TRANSIENT: u32 = u32::MAX;
-
-/// The explored graph seen as an absorbing chain.
-struct Chain<'g> {
-    g: &'g Graph,
-    /// For each entry: [`TRANSIENT`], or the index of the end class it belongs to.
-    class: Vec<u32>,
-    /// For each entry: how many choices leave it.
-    deg: Vec<u32>,
-    comp: Vec<u32>,
-    /// Entries grouped by component; `groups[c]` is `order[start[c]..start[c + 1]]`.
-    order: Vec<u32>,
-    start: Vec<usize>,
-    /// Per component: transient with a cycle (needs solving).
-    cyclic: Vec<bool>,
-}
-
-/// End classes after the outcome nodes.
-const DEAD_END: usize = 0;
-const DIVERT_LOOP: usize = 1;
-const ENDLESS_LOOP: usize = 2;
-
-impl<'g> Chain<'g> {
-    fn new(story: &Story, g: &'g Graph) -> (Chain<'g>, Vec<u32>) {
-        let comps = g.components();
-        let n = g.len();
-        // End classes: one per outcome node, then the three stuck ones.
-        let mut outcome_class = vec![u32::MAX; story.nodes.len()];
-        let mut outcome_nodes = Vec::new();
-        for (i, node) in story.nodes.iter().enumerate() {
-            if node.is_outcome() {
-                outcome_class[i] = outcome_nodes.len() as u32;
-                outcome_nodes.push(i as u32);
-            }
-        }
-        let o = outcome_nodes.len() as u32;
-        let mut class = vec![TRANSIENT; n];
-        let mut deg = vec![0u32; n];
-        for i in 0..n {
-            let c = comps.comp[i] as usize;
-            class[i] = match g.kinds[i] {
-                Kind::Outcome => outcome_class[g.node(i as u32) as usize],
-                Kind::DeadEnd => o + DEAD_END as u32,
-                Kind::DivertLoop => o + DIVERT_LOOP as u32,
-                Kind::Waiting if comps.closed[c] => o + ENDLESS_LOOP as u32,
-                Kind::Waiting => TRANSIENT,
-            };
-            if class[i] == TRANSIENT {
-                deg[i] = g.successors(i as u32).count() as u32;
-            }
-        }
-        let k = comps.closed.len();
-        let mut start = vec![0usize; k + 1];
-        for &c in &comps.comp {
-            start[c as usize + 1] += 1;
-        }
-        for c in 0..k {
-            start[c + 1] += start[c];
-        }
-        let mut fill = start.clone();
-        let mut order = vec![0u32; n];
-        for (i, &c) in comps.comp.iter().enumerate() {
-            order[fill[c as usize]] = i as u32;
-            fill[c as usize] += 1;
-        }
-        let cyclic = (0..k)
-            .map(|c| comps.cyclic[c] && class[order[start[c]] as usize] == TRANSIENT)
-            .collect();
-        (
-            Chain {
-                g,
-                class,
-                deg,
-                comp: comps.comp,
-                order,
-                start,
-                cyclic,
-            },
-            outcome_nodes,
-        )
-    }
-
-    fn components(&self) -> usize {
-        self.start.len() - 1
-    }
-
-    fn members(&self, c: usize) -> &[u32] {
-        &self.order[self.start[c]..self.start[c + 1]]
-    }
-
-    /// Whether exact arithmetic is affordable: every cyclic component small enough to
-    /// solve directly, and the direct solves' work (m³ each) within [`EXACT_WORK`].
-    fn exact_affordable(&self) -> bool {
-        let mut work = 0usize;
-        for c in (0..self.components()).filter(|&c| self.cyclic[c]) {
-            let m = self.members(c).len();
-            if m > DENSE_MAX {
-                return false;
-            }
-            work += m * m * m;
-        }
-        work <= EXACT_WORK
-    }
-
-    /// Pushes `source` through the chain. Returns, for each transient entry, its
-    /// expected number of visits, and for each absorbing entry, the mass absorbed
-    /// there.
-    fn forward<S: Scalar>(&self, mut flow: Vec<S>, stats: &mut Sweeps) -> Vec<S> {
-        let mut local = vec![u32::MAX; self.g.len()];
-        for c in (0..self.components()).rev() {
-            let members = self.members(c);
-            if self.class[members[0] as usize] != TRANSIENT {
-                continue;
-            }
-            if self.cyclic[c] {
-                for (l, &s) in members.iter().enumerate() {
-                    local[s as usize] = l as u32;
-                }
-                if members.len() <= DENSE_MAX {
-                    self.dense_forward(members, &local, &mut flow);
-                } else {
-                    S::large_forward(self, members, &local, &mut flow, stats);
-                }
-                for &s in members {
-                    local[s as usize] = u32::MAX;
-                }
-            }
-            for &s in members {
-                let share = flow[s as usize].mul(&S::recip(self.deg[s as usize]));
-                for (t, _) in self.g.successors(s) {
-                    if self.comp[t as usize] as usize != c {
-                        let slot = &mut flow[t as usize];
-                        *slot = slot.add(&share);
-                    }
-                }
-            }
-        }
-        flow
-    }
-
-    /// Solves x = b + x·P within a small component, directly: (I − Pᵀ) x = b.
-    fn dense_forward<S: Scalar>(&self, members: &[u32], local: &[u32], flow: &mut [S]) {
-        let m = members.len();
-        let mut a = vec![vec![S::zero(); m + 1]; m];
-        for (i, &s) in members.iter().enumerate() {
-            a[i][i] = S::one();
-            a[i][m] = flow[s as usize].clone();
-        }
-        for (j, &s) in members.iter().enumerate() {
-            let w = S::recip(self.deg[s as usize]);
-            for (t, _) in self.g.successors(s) {
-                let i = local[t as usize];
-                if i != u32::MAX {
-                    let cell = &mut a[i as usize][j];
-                    *cell = cell.sub(&w);
-                }
-            }
-        }
-        let x = gauss(a);
-        for (i, &s) in members.iter().enumerate() {
-            flow[s as usize] = x[i].clone();
-        }
-    }
-}
-
-/// Counts Gauss–Seidel work, and what is left of [`MAX_SOLVE_WORK`].
-#[derive(Debug)]
-struct Sweeps {
-    sweeps: usize,
-    converged: bool,
-    work_left: u64,
-}
-
-impl Sweeps {
-    /// Spends `work`; false (and nothing spent) when not that much is left.
-    fn spend(&mut self, work: u64) -> bool {
-        if work > self.work_left {
-            return false;
-        }
-        self.work_left -= work;
-        true
-    }
-}
-
-/// The arithmetic the chain is solved in: `f64`, or exact rationals.
-trait Scalar: Clone {
-    fn zero() -> Self;
-    fn one() -> Self;
-    /// 1 / d
-    fn recip(d: u32) -> Self;
-    fn add(&self, o: &Self) -> Self;
-    fn sub(&self, o: &Self) -> Self;
-    fn mul(&self, o: &Self) -> Self;
-    fn div(&self, o: &Self) -> Self;
-    /// How good a pivot this is (0 for zero).
-    fn pivot_key(&self) -> f64;
-    fn to_f64(&self) -> f64;
-    fn exact(&self) -> Option<String>;
-    /// Solves a component too large for [`gauss`].
-    fn large_forward(
-        chain: &Chain<'_>,
-        members: &[u32],
-        local: &[u32],
-        flow: &mut [Self],
-        stats: &mut Sweeps,
-    );
-}
-
-impl Scalar for f64 {
-    fn zero() -> Self {
-        0.0
-    }
-    fn one() -> Self {
-        1.0
-    }
-    fn recip(d: u32) -> Self {
-        1.0 / f64::from(d)
-    }
-    fn add(&self, o: &Self) -> Self {
-        self + o
-    }
-    fn sub(&self, o: &Self) -> Self {
-        self - o
-    }
-    fn mul(&self, o: &Self) -> Self {
-        self * o
-    }
-    fn div(&self, o: &Self) -> Self {
-        self / o
-    }
-    fn pivot_key(&self) -> f64 {
-        self.abs()
-    }
-    fn to_f64(&self) -> f64 {
-        *self
-    }
-    fn exact(&self) -> Option<String> {
-        None
-    }
-
-    /// Gauss–Seidel on x_i = (b_i + Σ_{j≠i} x_j P(j,i)) / (1 − P(i,i)), in state order.
-    fn large_forward(
-        chain: &Chain<'_>,
-        members: &[u32],
-        local: &[u32],
-        flow: &mut [f64],
-        stats: &mut Sweeps,
-    ) {
-        let m = members.len();
-        if !stats.converged {
-            // An earlier component was not solved: nothing here would be a figure.
-            return;
-        }
-        if m <= DENSE_F64_MAX && stats.spend((m as u64).pow(3) / 3 + 1) {
-            chain.dense_forward(members, local, flow);
-            return;
-        }
-        let b: Vec<f64> = members.iter().map(|&s| flow[s as usize]).collect();
-        let mut keep = vec![1.0f64; m];
-        // Incoming edges within the component, as (source local index, weight).
-        let mut inc_start = vec![0usize; m + 1];
-        for &s in members {
-            for (t, _) in chain.g.successors(s) {
-                let i = local[t as usize];
-                if i != u32::MAX && t != s {
-                    inc_start[i as usize + 1] += 1;
-                }
-            }
-        }
-        for i in 0..m {
-            inc_start[i + 1] += inc_start[i];
-        }
-        let mut fill = inc_start.clone();
-        let mut inc = vec![(0u32, 0.0f64); inc_start[m]];
-        for (j, &s) in members.iter().enumerate() {
-            let w = 1.0 / f64::from(chain.deg[s as usize]);
-            for (t, _) in chain.g.successors(s) {
-                let i = local[t as usize];
-                if i == u32::MAX {
-                    continue;
-                }
-                if t == s {
-                    keep[j] -= w;
-                } else {
-                    inc[fill[i as usize]] = (j as u32, w);
-                    fill[i as usize] += 1;
-                }
-            }
-        }
-        let mut x = b.clone();
-        let mut converged = false;
-        let mut previous = f64::INFINITY;
-        let sweep_work = (m + inc.len()) as u64;
-        for _ in 0..MAX_SWEEPS {
-            if !stats.spend(sweep_work) {
-                break;
-            }
-            stats.sweeps += 1;
-            let (mut moved, mut total) = (0.0f64, 0.0f64);
-            for i in 0..m {
-                let mut v = b[i];
-                for &(j, w) in &inc[inc_start[i]..inc_start[i + 1]] {
-                    v += x[j as usize] * w;
-                }
-                v /= keep[i];
-                moved += (v - x[i]).abs();
-                total += v.abs();
-                x[i] = v;
-            }
-            let change = if total > 0.0 { moved / total } else { 0.0 };
-            // The remaining error is about change · ρ / (1 − ρ), with ρ the rate at
-            // which the changes shrink; stop when that is below the tolerance too.
-            let rate = (change / previous).min(0.999_999);
-            previous = change;
-            if change <= TOLERANCE && change * rate / (1.0 - rate) <= TOLERANCE {
-                converged = true;
-                break;
-            }
-        }
-        stats.converged &= converged;
-        for (i, &s) in members.iter().enumerate() {
-            flow[s as usize] = x[i];
-        }
-    }
-}
-
-impl Scalar for BigRational {
-    fn zero() -> Self {
-        Zero::zero()
-    }
-    fn one() -> Self {
-        num_traits::One::one()
-    }
-    fn recip(d: u32) -> Self {
-        BigRational::new(1.into(), d.into())
-    }
-    fn add(&self, o: &Self) -> Self {
-        self + o
-    }
-    fn sub(&self, o: &Self) -> Self {
-        self - o
-    }
-    fn mul(&self, o: &Self) -> Self {
-        self * o
-    }
-    fn div(&self, o: &Self) -> Self {
-        self / o
-    }
-    fn pivot_key(&self) -> f64 {
-        if self.is_zero() {
-            0.0
-        } else {
-            1.0
-        }
-    }
-    fn to_f64(&self) -> f64 {
-        ToPrimitive::to_f64(self).unwrap_or(f64::NAN)
-    }
-    fn exact(&self) -> Option<String> {
-        Some(self.to_string())
-    }
-    fn large_forward(
-        chain: &Chain<'_>,
-        members: &[u32],
-        local: &[u32],
-        flow: &mut [Self],
-        _: &mut Sweeps,
-    ) {
-        chain.dense_forward(members, local, flow);
-    }
-}
-
-/// Solves A·x = b by Gaussian elimination with partial pivoting; `a` holds the rows
-/// of A with b as their last column. A is nonsingular here: I − Pᵀ of a component
-/// from which play can leave.
-fn gauss<S: Scalar>(mut a: Vec<Vec<S>>) -> Vec<S> {
-    let m = a.len();
-    for col in 0..m {
-        let pivot = (col..m)
-            .max_by(|&p, &q| a[p][col].pivot_key().total_cmp(&a[q][col].pivot_key()))
-            .expect("a row to pivot on");
-        a.swap(col, pivot);
-        let p = a[col][col].clone();
-        if p.pivot_key() == 0.0 {
-            continue;
-        }
-        for row in col + 1..m {
-            if a[row][col].pivot_key() == 0.0 {
-                continue;
-            }
-            let f = a[row][col].div(&p);
-            let (top, bottom) = a.split_at_mut(row);
-            for (cell, pv) in bottom[0][col..].iter_mut().zip(&top[col][col..]) {
-                *cell = cell.sub(&pv.mul(&f));
-            }
-        }
-    }
-    let mut x = vec![S::zero(); m];
-    for row in (0..m).rev() {
-        let mut v = a[row][m].clone();
-        for k in row + 1..m {
-            v = v.sub(&a[row][k].mul(&x[k]));
-        }
-        x[row] = v.div(&a[row][row]);
-    }
-    x
-}
-
-// ---------------------------------------------------------------------------
 // The analysis.
 
 /// The figures the chain gives.
@@ -668,19 +258,11 @@ struct Solved {
 }
 
 fn solve<S: Scalar>(chain: &Chain<'_>, classes: usize, stats: &mut Sweeps) -> (Vec<S>, Vec<S>, S) {
-    let n = chain.g.len();
-    let mut source = vec![S::zero(); n];
-    source[0] = S::one();
-    let first = chain.forward(source, stats);
-    // The second pass is fed with the arrivals of the first: each entry's total,
-    // less the start's initial one.
-    let mut arrivals = first.clone();
-    arrivals[0] = arrivals[0].sub(&S::one());
-    let second = chain.forward(arrivals, stats);
+    let (first, second) = chain.flows::<S>(stats);
     let mut prob = vec![S::zero(); classes];
     let mut weighted = vec![S::zero(); classes];
     let mut expected = S::zero();
-    for i in 0..n {
+    for i in 0..chain.g.len() {
         match chain.class[i] {
             TRANSIENT => expected = expected.add(&first[i]),
             k => {
@@ -721,22 +303,73 @@ fn run(chain: &Chain<'_>, classes: usize, exact: bool, stats: &mut Sweeps) -> So
     }
 }
 
-/// Analyses a story from its fully explored graph (not stopped at the state limit).
-pub fn analyze_graph(story: &Story, g: &Graph) -> Analysis {
-    analyze_graph_with(story, g, true, MAX_SOLVE_WORK)
+/// Whether exact arithmetic is affordable: every cyclic component at most
+/// [`EXACT_CYCLE_MAX`] states, and their sizes cubed at most [`EXACT_WORK`] in all.
+fn exact_affordable(chain: &Chain<'_>) -> bool {
+    let mut work = 0usize;
+    for m in chain.cycle_sizes() {
+        if m > EXACT_CYCLE_MAX {
+            return false;
+        }
+        work += m * m * m;
+    }
+    work <= EXACT_WORK
 }
 
-/// [`analyze_graph`], in floating point only unless `allow_exact`.
-fn analyze_graph_with(story: &Story, g: &Graph, allow_exact: bool, work: u64) -> Analysis {
+/// Analyses a story from its fully explored graph (not stopped at the state limit).
+pub fn analyze_graph(story: &Story, g: &Graph) -> Analysis {
+    analyze_graph_within(story, g, ELIMINATION_MAX_BYTES)
+}
+
+/// [`analyze_graph`], with at most `elimination_bytes` for the sparse LU of each
+/// component (what the memory budget leaves; a component whose factors would take
+/// more is iterated instead).
+pub fn analyze_graph_within(story: &Story, g: &Graph, elimination_bytes: usize) -> Analysis {
+    analyze_graph_with(
+        story,
+        g,
+        Bounds {
+            allow_exact: true,
+            work: MAX_SOLVE_WORK,
+            elimination_bytes,
+        },
+    )
+}
+
+/// What one analysis may use.
+#[derive(Debug, Clone, Copy)]
+struct Bounds {
+    /// Whether exact arithmetic may be used when affordable.
+    allow_exact: bool,
+    /// The work to spend solving the chain.
+    work: u64,
+    /// The bytes each component's elimination may hold.
+    elimination_bytes: usize,
+}
+
+impl Bounds {
+    /// The usual bounds, in floating point only: for tests of the solvers.
+    #[cfg(test)]
+    fn float() -> Bounds {
+        Bounds {
+            allow_exact: false,
+            work: MAX_SOLVE_WORK,
+            elimination_bytes: ELIMINATION_MAX_BYTES,
+        }
+    }
+}
+
+fn analyze_graph_with(story: &Story, g: &Graph, bounds: Bounds) -> Analysis {
     assert!(!g.limited(), "the analysis needs the whole state graph");
     let (chain, outcome_nodes) = Chain::new(story, g);
     let o = outcome_nodes.len();
     let classes = o + 3;
-    let exact = allow_exact && g.state_count <= EXACT_MAX_STATES && chain.exact_affordable();
+    let exact = bounds.allow_exact && g.state_count <= EXACT_MAX_STATES && exact_affordable(&chain);
     let mut stats = Sweeps {
         sweeps: 0,
         converged: true,
-        work_left: work,
+        work_left: bounds.work,
+        max_entries: bounds.elimination_bytes / ELIMINATION_BYTES_PER_ENTRY,
     };
     let solved = run(&chain, classes, exact, &mut stats);
 
@@ -772,7 +405,7 @@ fn analyze_graph_with(story: &Story, g: &Graph, allow_exact: bool, work: u64) ->
             let expected_choices = (p.value > 0.0).then(|| Figure {
                 value: solved.weighted[k] / p.value,
                 exact: match (&solved.weighted_exact[k], &solved.prob_exact[k]) {
-                    (Some(w), Some(p)) if !p.is_zero() => Some((w / p).to_string()),
+                    (Some(w), Some(p)) if !Zero::is_zero(p) => Some((w / p).to_string()),
                     _ => None,
                 },
             });
@@ -795,7 +428,7 @@ fn analyze_graph_with(story: &Story, g: &Graph, allow_exact: bool, work: u64) ->
             }
             figure(&t)
         } else {
-            figure(&ks.iter().map(|&k| solved.prob[k].value).sum::<f64>())
+            figure(&ks.iter().fold(0.0, |t, &k| t + solved.prob[k].value))
         }
     };
     let by_rating = |r: Rating| -> Vec<usize> {

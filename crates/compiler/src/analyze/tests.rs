@@ -1,4 +1,5 @@
-//! Analyses of small stories whose answers are worked out by hand.
+//! Analyses of small stories whose answers are worked out by hand, of loops with closed
+//! forms, and of generated stories solved three ways (exact, eliminated, iterated).
 
 use super::*;
 
@@ -15,7 +16,20 @@ fn analysis(text: &str) -> (Story, Analysis) {
 /// The same analysis in floating point only.
 fn float_analysis(s: &Story) -> Analysis {
     let g = Graph::explore(s, 1_000_000);
-    analyze_graph_with(s, &g, false, MAX_SOLVE_WORK)
+    analyze_graph_with(s, &g, Bounds::float())
+}
+
+/// The same analysis with every loop iterated by Gauss–Seidel (no room to eliminate).
+fn iterated_analysis(s: &Story) -> Analysis {
+    let g = Graph::explore(s, 1_000_000);
+    analyze_graph_with(
+        s,
+        &g,
+        Bounds {
+            elimination_bytes: 0,
+            ..Bounds::float()
+        },
+    )
 }
 
 /// A corridor of `n` places, one step forward or back at each.
@@ -38,15 +52,30 @@ fn a_corridor_of_hundreds_of_states_is_solved_directly() {
     assert!((a.expected_choices.value - 89_700.0).abs() < 1e-3);
 }
 
-#[test]
-fn a_cycle_past_the_direct_size_is_solved_iteratively() {
-    // A ring of 2,000 places; at each, leave (the outcome) or walk on.
-    let s = story(
-        "title: Ring\nstart: ring\nhidden pos = 0 in 0..1999\n\nscene ring\n\
-         + On.\n  {if pos >= 1999}\n  ~ pos = 0\n  {else}\n  ~ pos += 1\n  {end}\n  -> ring\n\
+/// A ring of `n` places; at each, leave (the outcome) or walk on.
+fn ring(n: usize) -> Story {
+    story(&format!(
+        "title: Ring\nstart: ring\nhidden pos = 0 in 0..{last}\n\nscene ring\n\
+         + On.\n  {{if pos >= {last}}}\n  ~ pos = 0\n  {{else}}\n  ~ pos += 1\n  {{end}}\n  -> ring\n\
          + Leave.\n  -> out\n\noutcome out good \"Out\"\nOut.\n",
-    );
+        last = n - 1
+    ))
+}
+
+#[test]
+fn a_ring_of_thousands_of_states_is_solved_by_elimination() {
+    let s = ring(2_000);
     let a = float_analysis(&s);
+    assert!(a.converged);
+    assert_eq!(a.sweeps, 0, "eliminated, not iterated");
+    assert!(close(a.ratings[0].value, 1.0, 1e-12));
+    assert!(close(a.expected_choices.value, 2.0, 1e-12));
+}
+
+#[test]
+fn a_loop_too_large_to_eliminate_is_iterated() {
+    let s = ring(2_000);
+    let a = iterated_analysis(&s);
     assert!(a.converged);
     assert!(a.sweeps > 0);
     assert!(close(a.ratings[0].value, 1.0, 1e-9));
@@ -61,8 +90,129 @@ fn a_cycle_past_the_direct_size_is_solved_iteratively() {
 fn a_solve_past_its_work_bound_is_not_converged() {
     let s = corridor(1_100);
     let g = Graph::explore(&s, 1_000_000);
-    let a = analyze_graph_with(&s, &g, false, 100_000);
-    assert!(!a.converged, "the bound stops the iteration");
+    let bounds = Bounds {
+        work: 1_000,
+        ..Bounds::float()
+    };
+    let a = analyze_graph_with(&s, &g, bounds);
+    assert!(!a.converged, "the bound stops the elimination");
+    let a = analyze_graph_with(
+        &s,
+        &g,
+        Bounds {
+            elimination_bytes: 0,
+            ..bounds
+        },
+    );
+    assert!(!a.converged, "and the iteration");
+}
+
+/// Gambler's ruin on 0..6000 from 2000: 5,999 waiting states in one loop.
+/// P(rich) = 1/3; expected steps 2000 · 4000; given rich, (6000² − 2000²)/3; given
+/// ruined, (2 · 6000 · 2000 − 2000²)/3.
+#[test]
+fn a_loop_of_thousands_of_states_matches_its_closed_form() {
+    let s = story(
+        "title: Ruin\nhidden pos = 2000 in 0..6000\n\
+         scene walk\n{if pos == 0}\n-> ruined\n{elif pos == 6000}\n-> rich\n{end}\n\
+         + Up.\n  ~ pos += 1\n  -> walk\n+ Down.\n  ~ pos -= 1\n  -> walk\n\
+         outcome rich good \"Rich\"\noutcome ruined bad \"Ruined\"\n",
+    );
+    let a = float_analysis(&s);
+    assert!(a.converged);
+    assert_eq!(a.sweeps, 0);
+    let rich = outcome(&s, &a, "rich");
+    let ruined = outcome(&s, &a, "ruined");
+    assert!(close(rich.probability.value, 1.0 / 3.0, 1e-9));
+    assert!(close(ruined.probability.value, 2.0 / 3.0, 1e-9));
+    assert!(
+        (rich.probability.value + ruined.probability.value - 1.0).abs() < 1e-12,
+        "the probabilities sum to one"
+    );
+    assert!(
+        close(a.expected_choices.value, 8e6, 1e-9),
+        "{}",
+        a.expected_choices.value
+    );
+    let given = rich.expected_choices.as_ref().unwrap().value;
+    assert!(close(given, 32e6 / 3.0, 1e-9), "{given}");
+    let given = ruined.expected_choices.as_ref().unwrap().value;
+    assert!(close(given, 20e6 / 3.0, 1e-9), "{given}");
+}
+
+/// Every figure of two analyses of one story, side by side.
+fn figures(a: &Analysis) -> Vec<f64> {
+    let mut v: Vec<f64> = a.outcomes.iter().map(|o| o.probability.value).collect();
+    v.extend(
+        a.outcomes
+            .iter()
+            .filter_map(|o| o.expected_choices.as_ref())
+            .map(|f| f.value),
+    );
+    v.extend(a.ratings.iter().map(|f| f.value));
+    v.extend(
+        [
+            &a.stuck.dead_end,
+            &a.stuck.divert_loop,
+            &a.stuck.endless_loop,
+        ]
+        .map(|f| f.value),
+    );
+    v.push(a.expected_choices.value);
+    v
+}
+
+fn ends_sum(a: &Analysis) -> f64 {
+    a.outcomes.iter().map(|o| o.probability.value).sum::<f64>() + a.stuck.total.value
+}
+
+#[test]
+fn elimination_in_floating_point_matches_exact_fractions_on_generated_stories() {
+    let mut exact_ones = 0;
+    for seed in 0..150 {
+        let s = story(&threshold_testgen::generate(
+            &threshold_testgen::Params::wild(seed),
+        ));
+        let e = analyze(&s, Limits::states(1_000_000)).unwrap();
+        if !e.exact {
+            continue;
+        }
+        exact_ones += 1;
+        let f = float_analysis(&s);
+        assert!(f.converged && f.sweeps == 0, "seed {seed}");
+        for (x, y) in figures(&e).into_iter().zip(figures(&f)) {
+            assert!(close(x, y, 1e-12), "seed {seed}: {x} against {y}");
+        }
+        assert!((ends_sum(&f) - 1.0).abs() < 1e-12, "seed {seed}");
+    }
+    assert!(exact_ones > 100, "{exact_ones}");
+}
+
+#[test]
+fn elimination_matches_iteration_on_generated_stories_with_loops() {
+    let mut compared = 0;
+    for seed in 0..40 {
+        let mut p = threshold_testgen::Params::sound(seed, 12).with_int_vars(2, 0, 4);
+        p.once_only = 0;
+        p.back_edges = 40;
+        let s = story(&threshold_testgen::generate(&p));
+        let f = float_analysis(&s);
+        assert!(f.converged && f.sweeps == 0, "seed {seed}");
+        assert!(
+            (ends_sum(&f) - 1.0).abs() < 1e-9,
+            "seed {seed}: {}",
+            ends_sum(&f)
+        );
+        let i = iterated_analysis(&s);
+        if !i.converged {
+            continue;
+        }
+        compared += i64::from(i.sweeps > 0);
+        for (x, y) in figures(&f).into_iter().zip(figures(&i)) {
+            assert!(close(x, y, 1e-8), "seed {seed}: {x} against {y}");
+        }
+    }
+    assert!(compared > 20, "{compared}");
 }
 
 fn outcome<'a>(s: &Story, a: &'a Analysis, id: &str) -> &'a OutcomeReport {
@@ -262,8 +412,8 @@ fn a_cycle_between_two_scenes() {
     assert_eq!(exact(&a.expected_choices), "9/5");
 }
 
-/// Gambler's ruin on 0..60 from 20: 59 waiting states in one cycle, more than the
-/// direct solver takes, so Gauss–Seidel solves it. P(rich) = 20/60; expected steps
+/// Gambler's ruin on 0..60 from 20: 59 waiting states in one cycle, more than exact
+/// arithmetic takes, so it is solved in floating point. P(rich) = 20/60; expected steps
 /// 20·40 = 800; given rich, (60² − 20²)/3; given ruined, (2·60·20 − 20²)/3.
 #[test]
 fn a_large_cycle_is_solved_in_floating_point() {
@@ -275,7 +425,7 @@ fn a_large_cycle_is_solved_in_floating_point() {
     );
     assert!(!a.exact, "the cycle is too large for exact arithmetic");
     assert!(a.converged);
-    assert_eq!(a.sweeps, 0, "small enough to solve by elimination");
+    assert_eq!(a.sweeps, 0, "solved by elimination");
     let rich = outcome(&s, &a, "rich");
     assert!(
         close(rich.probability.value, 1.0 / 3.0, 1e-8),
