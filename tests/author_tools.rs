@@ -6,7 +6,7 @@ use serde_json::Value;
 
 mod common;
 
-use common::{json, stderr, stdout, threshold};
+use common::{code_and_line, diagnostics, json, stderr, stdout, threshold};
 
 const SIXTHS: &str = "tests/fixtures/tools/sixths.scene";
 const GIFT: &str = "tests/fixtures/tools/gift.scene";
@@ -327,17 +327,7 @@ fn teaching_lints_find_choices_without_feedback_and_outcomes_without_debrief() {
     let o = threshold(&["check", "--teaching", "--format", "json", story]);
     assert_eq!(o.status.code(), Some(0), "teaching lints are warnings");
     let doc = json(&o);
-    let found: Vec<(String, u64)> = doc["stories"][0]["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| {
-            (
-                d["code"].as_str().unwrap().to_string(),
-                d["line"].as_u64().unwrap(),
-            )
-        })
-        .collect();
+    let found: Vec<(String, u64)> = diagnostics(&doc).iter().map(code_and_line).collect();
     assert_eq!(
         found,
         [
@@ -348,9 +338,7 @@ fn teaching_lints_find_choices_without_feedback_and_outcomes_without_debrief() {
         ]
     );
     // The surface strategies that win, in strategy order: the shortest text, the first.
-    let messages: Vec<&str> = doc["stories"][0]["diagnostics"]
-        .as_array()
-        .unwrap()
+    let messages: Vec<&str> = diagnostics(&doc)
         .iter()
         .take(2)
         .map(|d| d["message"].as_str().unwrap())
@@ -366,9 +354,7 @@ fn teaching_lints_find_choices_without_feedback_and_outcomes_without_debrief() {
     // `missing-*` warnings.
     let o = threshold(&["check", "--teaching", "--format", "json", SIXTHS]);
     let doc = json(&o);
-    let codes: Vec<&str> = doc["stories"][0]["diagnostics"]
-        .as_array()
-        .unwrap()
+    let codes: Vec<&str> = diagnostics(&doc)
         .iter()
         .map(|d| d["code"].as_str().unwrap())
         .collect();

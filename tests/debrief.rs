@@ -3,55 +3,14 @@
 //! recommended outcome, undo kept in the record, `--assess`, the confirmed restart, and
 //! `analyze`'s surface strategies and recommended path.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+mod common;
 
+use std::process::{Command, Stdio};
+
+use common::{command, json, s, scratch, stderr, stdout, threshold, with_input};
 use serde_json::{json, Value};
 
 const RATED: &str = "tests/fixtures/play/rated.scene";
-
-fn threshold() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_threshold"));
-    c.current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("COLUMNS", "80")
-        .env("NO_COLOR", "1");
-    c
-}
-
-/// Runs `threshold ARGS` with `input` on standard input.
-fn play(args: &[&str], input: &str) -> Output {
-    let mut child = threshold()
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary runs");
-    let mut stdin = child.stdin.take().expect("stdin is piped");
-    let _ = stdin.write_all(input.as_bytes());
-    drop(stdin);
-    child.wait_with_output().expect("the binary finishes")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).expect("stdout is UTF-8")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).expect("stderr is UTF-8")
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("debrief-{name}"));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch folder");
-    dir
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("UTF-8 path")
-}
 
 /// The debrief: from its heading rule to the end.
 fn debrief(out: &str) -> &str {
@@ -66,7 +25,7 @@ fn debrief(out: &str) -> &str {
 #[test]
 fn the_first_screen_shows_the_outcome_its_note_and_the_moves_by_rating() {
     // The policy defence (mixed), the repair, the plan, writing it down.
-    let o = play(&["play", "--choices", "2,2,1,1", RATED], "");
+    let o = with_input(&["play", "--choices", "2,2,1,1", RATED], "");
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = stdout(&o);
     let d = debrief(&out);
@@ -93,13 +52,13 @@ fn the_first_screen_shows_the_outcome_its_note_and_the_moves_by_rating() {
 
 #[test]
 fn moves_on_the_outcome_event_match_the_debrief() {
-    let o = play(&["play", "--json", "--choices", "1,2", RATED], "");
+    let o = with_input(&["play", "--json", "--choices", "1,2", RATED], "");
     let last: Value = serde_json::from_str(stdout(&o).lines().last().unwrap()).unwrap();
     assert_eq!(
         last["moves"],
         json!({"good": 0, "mixed": 0, "bad": 2, "unrated": 0})
     );
-    let o = play(&["play", "--choices", "1,2", RATED], "");
+    let o = with_input(&["play", "--choices", "1,2", RATED], "");
     assert!(stdout(&o).contains("Your moves: 0 good, 0 mixed, 2 bad"));
 }
 
@@ -110,7 +69,7 @@ fn without_a_terminal_or_with_no_pager_everything_is_printed() {
         let mut args = vec!["play", "--choices", "3,1,1"];
         args.extend_from_slice(extra);
         args.push(RATED);
-        let o = threshold()
+        let o = command()
             .args(&args)
             .env("PAGER", "sed 's/^/PAGED: /'")
             .env("LINES", "10")
@@ -183,7 +142,7 @@ fn on_a_terminal_a_long_debrief_goes_through_the_pager_unless_no_pager() {
 
 #[test]
 fn other_doors_show_the_move_rating_its_note_and_the_recommended_outcome() {
-    let o = play(&["play", "--choices", "2,1", RATED], "");
+    let o = with_input(&["play", "--choices", "2,1", RATED], "");
     let out = stdout(&o);
     let d = debrief(&out);
     assert!(d.starts_with("── Debrief"));
@@ -230,7 +189,7 @@ fn other_doors_show_the_move_rating_its_note_and_the_recommended_outcome() {
 fn a_door_with_no_good_outcome_ahead_says_the_best_rating() {
     // After the number, "Great, see you next week." ends bad at once; the repair is
     // mixed but still reaches good.
-    let o = play(&["play", "--choices", "1,1", RATED], "");
+    let o = with_input(&["play", "--choices", "1,1", RATED], "");
     let d = stdout(&o);
     let d = debrief(&d);
     assert!(d.contains(
@@ -248,7 +207,7 @@ fn an_undone_choice_stays_in_the_transcript_and_the_debrief_with_its_reflection(
     let dir = scratch("undo");
     let t = dir.join("t.md");
     let save = dir.join("s.json");
-    let o = play(
+    let o = with_input(
         &[
             "play",
             "--reflect",
@@ -297,7 +256,7 @@ fn an_undone_choice_stays_in_the_transcript_and_the_debrief_with_its_reflection(
 #[test]
 fn restart_asks_first_and_keeps_the_record() {
     // `r`, then Enter: nothing happens; `r`, then `y`: back to the start.
-    let o = play(&["play", RATED], "2\nr\n\nr\ny\n3\n1\n1\n");
+    let o = with_input(&["play", RATED], "2\nr\n\nr\ny\n3\n1\n1\n");
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = stdout(&o);
     assert_eq!(
@@ -315,7 +274,7 @@ fn restart_asks_first_and_keeps_the_record() {
         d.contains("      ↶ restarted, taking back: [mixed] “That's against policy, I'm afraid.”")
     );
     // Nothing to restart at the very beginning: no question asked.
-    let o = play(&["play", RATED], "r\n3\n1\n1\n");
+    let o = with_input(&["play", RATED], "r\n3\n1\n1\n");
     let out = stdout(&o);
     assert!(out.contains("Nothing to restart: you are at the beginning."));
     assert!(!out.contains("[y/N]"));
@@ -326,7 +285,7 @@ fn assess_turns_undo_and_restart_off_and_says_so() {
     let dir = scratch("assess");
     let t = dir.join("t.md");
     let save = dir.join("s.json");
-    let o = play(
+    let o = with_input(
         &[
             "play",
             "--assess",
@@ -355,12 +314,12 @@ fn assess_turns_undo_and_restart_off_and_says_so() {
     // Resumed without --assess, it is still an assessment.
     let saved: Value = serde_json::from_slice(&std::fs::read(&save).unwrap()).unwrap();
     assert_eq!(saved["assess"], true);
-    let o = play(&["play", "--resume", s(&save), RATED], "u\n1\n");
+    let o = with_input(&["play", "--resume", s(&save), RATED], "u\n1\n");
     let out = stdout(&o);
     assert!(out.contains("Undo is off in this assessment"), "{out}");
     assert!(out.contains("Your moves: 0 good, 1 mixed, 1 bad"), "{out}");
     // Coaching and assessing do not mix.
-    let o = play(&["play", "--assess", "--coach", RATED], "");
+    let o = with_input(&["play", "--assess", "--coach", RATED], "");
     assert_eq!(o.status.code(), Some(2));
 }
 
@@ -368,12 +327,9 @@ fn assess_turns_undo_and_restart_off_and_says_so() {
 
 #[test]
 fn analyze_reports_each_surface_strategy_and_the_recommended_path() {
-    let o = threshold()
-        .args(["analyze", "--format", "json", RATED])
-        .output()
-        .unwrap();
+    let o = threshold(&["analyze", "--format", "json", RATED]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let doc: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let doc = json(&o);
     // Keys the report had before are kept.
     for k in ["states", "outcomes", "choices", "ratings"] {
         assert!(doc.get(k).is_some(), "{k}");
@@ -415,11 +371,11 @@ fn analyze_reports_each_surface_strategy_and_the_recommended_path() {
         json!({"number": 3, "text": "It sounds like the gaps between sessions feel long right now.", "rating": "good"})
     );
     // The numbers replay it, to the outcome named.
-    let o = play(&["play", "--json", "--choices", "3,1,1", RATED], "");
+    let o = with_input(&["play", "--json", "--choices", "3,1,1", RATED], "");
     let last: Value = serde_json::from_str(stdout(&o).lines().last().unwrap()).unwrap();
     assert_eq!(last["id"], "held");
 
-    let text = stdout(&threshold().args(["analyze", RATED]).output().unwrap());
+    let text = stdout(&threshold(&["analyze", RATED]));
     assert!(text.contains("  longest   ends good at `held` after 3 choices (--choices 3,1,1)"));
     assert!(text.contains("  last      ends mixed at `refused` after 2 choices (--choices 3,2)"));
     assert!(text.contains("  held (good): --choices 3,1,1; 3 choices, 0 not rated good"));
@@ -436,13 +392,9 @@ fn analyze_says_when_no_good_outcome_is_reachable() {
          outcome m mixed \"M\"\n! Done.\n",
     )
     .unwrap();
-    let o = threshold()
-        .args(["analyze", "--format", "json", s(&f)])
-        .output()
-        .unwrap();
-    let doc: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let doc = json(&threshold(&["analyze", "--format", "json", s(&f)]));
     assert_eq!(doc["recommended"], Value::Null);
     assert_eq!(doc["strategies"][0]["strategy"], "longest");
-    let text = stdout(&threshold().args(["analyze", s(&f)]).output().unwrap());
+    let text = stdout(&threshold(&["analyze", s(&f)]));
     assert!(text.contains("No good outcome can be reached from the start."));
 }

@@ -4,28 +4,24 @@
 //! created exclusively and tidied after a crash, and two players sharing one save.
 #![cfg(unix)]
 
-use std::io::{Read, Write};
+mod common;
+
+use std::io::Read;
 use std::os::unix::fs::{symlink, FileTypeExt};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::sync::mpsc::{channel, Receiver};
 use std::time::{Duration, Instant};
+
+use common::{code, command, s, scratch, stderr, Ended, Live};
 
 const DOOR: &str = "tests/fixtures/play/door.scene";
 const DEADLINE: Duration = Duration::from_secs(20);
 
-fn threshold() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_threshold"));
-    c.current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("COLUMNS", "80")
-        .env("NO_COLOR", "1");
-    c
-}
-
 /// Runs `threshold ARGS` with empty standard input; a run that outlives [`DEADLINE`] is
 /// killed and fails the test (a hang must fail, not hang the suite).
 fn run(args: &[&str]) -> Output {
-    let mut child = threshold()
+    let mut child = command()
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -65,26 +61,6 @@ fn drain(mut r: impl Read + Send + 'static) -> Receiver<Vec<u8>> {
         let _ = tx.send(v);
     });
     rx
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn code(o: &Output) -> i32 {
-    o.status.code().expect("the binary exited normally")
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-/// A fresh, empty folder for one test's files.
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("files-{name}"));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch folder");
-    dir
 }
 
 fn mkfifo(p: &Path) {
@@ -269,7 +245,7 @@ fn the_save_and_the_transcript_cannot_be_one_file() {
 #[test]
 fn output_dash_is_standard_output() {
     let dir = scratch("dash");
-    let o = threshold()
+    let o = command()
         .current_dir(&dir)
         .args([
             "compile",
@@ -369,79 +345,6 @@ fn a_save_or_transcript_onto_a_fifo_is_refused() {
 
 // ---------------------------------------------------------------- writing: temporary files
 
-struct Live {
-    child: Child,
-    stdin: Option<ChildStdin>,
-    rx: Receiver<String>,
-    seen: String,
-}
-
-impl Live {
-    fn start(args: &[&str]) -> Live {
-        let mut child = threshold()
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut out = child.stdout.take().unwrap();
-        let (tx, rx) = channel();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = out.read(&mut buf) {
-                if n == 0
-                    || tx
-                        .send(String::from_utf8_lossy(&buf[..n]).into_owned())
-                        .is_err()
-                {
-                    break;
-                }
-            }
-        });
-        Live {
-            stdin: child.stdin.take(),
-            child,
-            rx,
-            seen: String::new(),
-        }
-    }
-
-    fn wait_for(&mut self, needle: &str) {
-        while !self.seen.contains(needle) {
-            match self.rx.recv_timeout(DEADLINE) {
-                Ok(chunk) => self.seen.push_str(&chunk),
-                Err(_) => {
-                    let _ = self.child.kill();
-                    panic!("never saw {needle:?} in:\n{}", self.seen);
-                }
-            }
-        }
-    }
-
-    /// Past the content note, to the first prompt.
-    fn past_note(&mut self) {
-        self.wait_for("Press Enter");
-        self.send("\n");
-        self.wait_for("Your choice");
-    }
-
-    fn send(&mut self, line: &str) {
-        let stdin = self.stdin.as_mut().unwrap();
-        stdin.write_all(line.as_bytes()).unwrap();
-        stdin.flush().unwrap();
-    }
-
-    /// Closes standard input and waits: the exit code and standard error.
-    fn finish(mut self) -> (Option<i32>, String) {
-        drop(self.stdin.take());
-        let mut err = String::new();
-        let _ = self.child.stderr.take().unwrap().read_to_string(&mut err);
-        let status = self.child.wait().unwrap();
-        (status.code(), err)
-    }
-}
-
 #[test]
 fn a_planted_link_at_the_temporary_name_is_not_followed() {
     let dir = scratch("planted");
@@ -470,7 +373,9 @@ fn a_planted_link_at_the_temporary_name_is_not_followed() {
     }
     live.past_note();
     live.send("1\n");
-    let (code, err) = live.finish();
+    let Ended {
+        code, stderr: err, ..
+    } = live.finish();
     assert_eq!(code, Some(0), "{err}");
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
     let saved: serde_json::Value = serde_json::from_slice(&std::fs::read(&save).unwrap()).unwrap();
@@ -543,11 +448,19 @@ fn a_second_player_does_not_overwrite_a_newer_save() {
 
     // The second moves on and saves; the first then tries to save over it.
     second.send("1\n");
-    let (code2, err2) = second.finish();
+    let Ended {
+        code: code2,
+        stderr: err2,
+        ..
+    } = second.finish();
     assert_eq!(code2, Some(0), "{err2}");
     let newer = std::fs::read(&save).unwrap();
     first.send("2\n");
-    let (code1, err1) = first.finish();
+    let Ended {
+        code: code1,
+        stderr: err1,
+        ..
+    } = first.finish();
     assert_eq!(code1, Some(2), "the first player is stopped: {err1}");
     assert!(err1.contains("another session"), "{err1}");
     assert!(err1.contains("--resume"), "{err1}");
@@ -564,7 +477,9 @@ fn a_second_player_does_not_overwrite_a_newer_save() {
     let mut alone = Live::start(&["play", "--resume", s(&save), DOOR]);
     alone.past_note();
     alone.send("2\n");
-    let (code, err) = alone.finish();
+    let Ended {
+        code, stderr: err, ..
+    } = alone.finish();
     assert_eq!(code, Some(0), "{err}");
     let saved: serde_json::Value = serde_json::from_slice(&std::fs::read(&save).unwrap()).unwrap();
     assert_eq!(saved["choices"], serde_json::json!([1, 2]));

@@ -2,39 +2,26 @@
 //! full 64-bit range, divert chains at the divert limit, and `analyze`'s own bounds
 //! (issue #15, "Crashes and unbounded work").
 
-use std::process::{Command, Output, Stdio};
+mod common;
+
+use std::process::Output;
 use std::time::{Duration, Instant};
 
+use common::{code, diagnostics, json, with_input};
 use serde_json::Value;
 
 const DIR: &str = "tests/fixtures/limits";
 
+/// Runs `threshold ARGS` with `input` on standard input: what it printed, and how long
+/// it took.
 fn run(args: &[&str], input: &str) -> (Output, Duration) {
-    use std::io::Write;
     let started = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_threshold"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("COLUMNS", "80")
-        .env("NO_COLOR", "1")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary runs");
-    let mut stdin = child.stdin.take().expect("stdin is piped");
-    let _ = stdin.write_all(input.as_bytes());
-    drop(stdin);
-    let out = child.wait_with_output().expect("the binary finishes");
+    let out = with_input(args, input);
     (out, started.elapsed())
 }
 
 fn fixture(name: &str) -> String {
     format!("{DIR}/{name}")
-}
-
-fn code(o: &Output) -> i32 {
-    o.status.code().expect("an exit code, not a signal")
 }
 
 fn text(o: &Output) -> String {
@@ -171,10 +158,8 @@ fn a_loop_first_repeated_at_the_millionth_divert_is_a_loop() {
         &["check", "--format", "json", &fixture("tail-999999.scene")],
         "",
     );
-    let v: Value = serde_json::from_slice(&o.stdout).expect("JSON");
-    let codes: Vec<&str> = v["stories"][0]["diagnostics"]
-        .as_array()
-        .expect("diagnostics")
+    let v = json(&o);
+    let codes: Vec<&str> = diagnostics(&v)
         .iter()
         .filter_map(|d| d["code"].as_str())
         .collect();

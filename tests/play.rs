@@ -2,73 +2,18 @@
 //! `--json`, undo and restart, saves and resuming, transcripts, Ctrl-C and Ctrl-D, and
 //! terminal safety.
 
-use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Output, Stdio};
-use std::sync::mpsc::{channel, Receiver};
-use std::time::Duration;
+mod common;
 
+use std::path::Path;
+use std::process::Command;
+
+use common::{code, command, events, s, scratch, stderr, stdout, with_input, Ended, Live};
 use serde_json::Value;
 
 const DOOR: &str = "tests/fixtures/play/door.scene";
 const STUCK: &str = "tests/fixtures/play/stuck.scene";
 const ESCAPES: &str = "tests/fixtures/play/escapes.scene";
 const BROKEN: &str = "tests/fixtures/play/broken.scene";
-
-fn threshold() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_threshold"));
-    c.current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("COLUMNS", "80")
-        .env("NO_COLOR", "1");
-    c
-}
-
-/// Runs `threshold ARGS` with `input` on standard input.
-fn play(args: &[&str], input: &str) -> Output {
-    let mut child = threshold()
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary runs");
-    let mut stdin = child.stdin.take().expect("stdin is piped");
-    // The player may exit before it reads everything (a refused resume, say).
-    let _ = stdin.write_all(input.as_bytes());
-    drop(stdin);
-    child.wait_with_output().expect("the binary finishes")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).expect("stdout is UTF-8")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).expect("stderr is UTF-8")
-}
-
-fn code(o: &Output) -> i32 {
-    o.status.code().expect("the binary exited normally")
-}
-
-/// A fresh, empty folder for one test's files.
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("play-{name}"));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch folder");
-    dir
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("UTF-8 path")
-}
-
-fn events(o: &Output) -> Vec<Value> {
-    stdout(o)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
-        .collect()
-}
 
 fn kinds(ev: &[Value]) -> Vec<&str> {
     ev.iter().map(|e| e["event"].as_str().unwrap()).collect()
@@ -90,7 +35,7 @@ fn split_debrief(out: &str) -> (&str, &str) {
 
 #[test]
 fn json_events_have_the_contract_shapes() {
-    let o = play(&["play", "--json", "--choices", "1,2", DOOR], "");
+    let o = with_input(&["play", "--json", "--choices", "1,2", DOOR], "");
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let ev = events(&o);
     assert_eq!(
@@ -135,7 +80,7 @@ fn json_events_have_the_contract_shapes() {
 
 #[test]
 fn json_pauses_when_the_choices_run_out() {
-    let o = play(&["play", "--json", "--choices", "2", DOOR], "3\n");
+    let o = with_input(&["play", "--json", "--choices", "2", DOOR], "3\n");
     assert_eq!(code(&o), 0);
     let ev = events(&o);
     let last = ev.last().unwrap();
@@ -151,7 +96,7 @@ fn a_number_not_offered_exits_2() {
         let mut args = vec!["play", "--choices", "1,3"];
         args.extend_from_slice(mode);
         args.push(DOOR);
-        let o = play(&args, "");
+        let o = with_input(&args, "");
         assert_eq!(code(&o), 2, "{args:?}");
         assert!(
             stderr(&o).contains("choice 3 is not offered"),
@@ -159,25 +104,25 @@ fn a_number_not_offered_exits_2() {
             stderr(&o)
         );
     }
-    let o = play(&["play", "--json", "--choices", "0", DOOR], "");
+    let o = with_input(&["play", "--json", "--choices", "0", DOOR], "");
     assert_eq!(code(&o), 2);
 }
 
 #[test]
 fn stuck_stories_play_and_exit_3() {
-    let o = play(&["play", "--json", "--choices", "1", STUCK], "");
+    let o = with_input(&["play", "--json", "--choices", "1", STUCK], "");
     assert_eq!(code(&o), 3);
     assert_eq!(
         events(&o).last().unwrap(),
         &serde_json::json!({"event": "stuck", "node": "hallway", "reason": "dead-end"})
     );
-    let o = play(&["play", "--json", "--choices", "2", STUCK], "");
+    let o = with_input(&["play", "--json", "--choices", "2", STUCK], "");
     assert_eq!(code(&o), 3);
     assert_eq!(
         events(&o).last().unwrap(),
         &serde_json::json!({"event": "stuck", "node": "loop_a", "reason": "divert-loop"})
     );
-    let o = play(&["play", STUCK], "1\n");
+    let o = with_input(&["play", STUCK], "1\n");
     assert_eq!(code(&o), 3);
     let out = stdout(&o);
     assert!(out.contains("stuck at `hallway` (dead-end)"), "{out}");
@@ -191,7 +136,7 @@ fn stuck_stories_play_and_exit_3() {
 
 #[test]
 fn static_errors_are_shown_and_refused() {
-    let o = play(&["play", BROKEN], "");
+    let o = with_input(&["play", BROKEN], "");
     assert_eq!(code(&o), 1);
     let err = stderr(&o);
     assert!(err.contains("unknown-character"), "{err}");
@@ -205,7 +150,7 @@ fn static_errors_are_shown_and_refused() {
 
 #[test]
 fn choices_then_the_console() {
-    let o = play(&["play", "--choices", "2", DOOR], "2\n");
+    let o = with_input(&["play", "--choices", "2", DOOR], "2\n");
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let out = stdout(&o);
     // No keypress is awaited for the content note when choices are given.
@@ -221,7 +166,7 @@ fn choices_then_the_console() {
 
 #[test]
 fn the_console_shows_the_story_and_shown_variables_only() {
-    let o = play(&["play", DOOR], "\n3\n");
+    let o = with_input(&["play", DOOR], "\n3\n");
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let out = stdout(&o);
     let (during, debrief) = split_debrief(&out);
@@ -246,7 +191,7 @@ fn the_console_shows_the_story_and_shown_variables_only() {
 
 #[test]
 fn reveal_shows_hidden_variables_and_coach_shows_notes_at_once() {
-    let o = play(&["play", "--reveal", "--coach", DOOR], "\n1\n");
+    let o = with_input(&["play", "--reveal", "--coach", DOOR], "\n1\n");
     let out = stdout(&o);
     let after_choice = out.split_once("» We're out of time").unwrap().1;
     assert!(out.contains("Patient trust (hidden): 5/10"));
@@ -259,7 +204,7 @@ fn reveal_shows_hidden_variables_and_coach_shows_notes_at_once() {
 
 #[test]
 fn a_bad_entry_reprompts_with_a_hint() {
-    let o = play(&["play", DOOR], "\nmaybe\n7\n?\n3\n");
+    let o = with_input(&["play", DOOR], "\nmaybe\n7\n?\n3\n");
     assert_eq!(code(&o), 0);
     let out = stdout(&o);
     assert!(out.contains("maybe\nType a number from 1 to 3 to choose, or ? for help.\n"));
@@ -270,7 +215,7 @@ fn a_bad_entry_reprompts_with_a_hint() {
 
 #[test]
 fn undo_takes_back_the_last_choice() {
-    let o = play(&["play", DOOR], "\nu\n2\nu\n3\n");
+    let o = with_input(&["play", DOOR], "\nu\n2\nu\n3\n");
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let out = stdout(&o);
     assert!(out.contains("Nothing to undo yet"));
@@ -303,7 +248,7 @@ fn undo_takes_back_the_last_choice() {
 
 #[test]
 fn restart_goes_back_to_the_beginning() {
-    let o = play(&["play", DOOR], "\n1\nr\ny\n3\n");
+    let o = with_input(&["play", DOOR], "\n1\nr\ny\n3\n");
     assert_eq!(code(&o), 0);
     let out = stdout(&o);
     assert!(out
@@ -321,7 +266,7 @@ fn restart_goes_back_to_the_beginning() {
 
 #[test]
 fn the_debrief_compares_the_other_doors() {
-    let o = play(&["play", DOOR], "\n1\n1\n");
+    let o = with_input(&["play", DOOR], "\n1\n1\n");
     let out = stdout(&o);
     let (_, d) = split_debrief(&out);
     assert!(d.contains("Outcome: A closed door (bad)"));
@@ -352,7 +297,7 @@ fn the_debrief_compares_the_other_doors() {
 
 #[test]
 fn text_wraps_to_the_terminal_width() {
-    let o = threshold()
+    let o = command()
         .env("COLUMNS", "50")
         .args(["play", "--choices", "3", DOOR])
         .output()
@@ -380,7 +325,7 @@ fn assert_no_controls(what: &str, text: &str) {
 fn escape_sequences_in_a_story_never_reach_the_output() {
     let dir = scratch("escapes");
     let t = dir.join("t.md");
-    let o = play(
+    let o = with_input(
         &[
             "play",
             "--coach",
@@ -407,7 +352,7 @@ fn escape_sequences_in_a_story_never_reach_the_output() {
     assert_no_controls("transcript", &md);
 
     // JSON keeps the text but writes every control as an escape.
-    let o = play(&["play", "--json", "--choices", "1", ESCAPES], "");
+    let o = with_input(&["play", "--json", "--choices", "1", ESCAPES], "");
     let raw = stdout(&o);
     assert_no_controls("json", &raw);
     let ev = events(&o);
@@ -423,7 +368,7 @@ fn escape_sequences_in_a_story_never_reach_the_output() {
 fn the_transcript_records_the_session() {
     let dir = scratch("transcript");
     let t = dir.join("session.md");
-    let o = play(
+    let o = with_input(
         &["play", "--coach", "--reflect", "--transcript", s(&t), DOOR],
         "\n1\nI was watching the clock.\nu\n3\nIt names the feeling and keeps the time.\n",
     );
@@ -434,72 +379,6 @@ fn the_transcript_records_the_session() {
 
 // ---------------------------------------------------------------- saves
 
-/// A running player whose output is read as it comes.
-struct Live {
-    child: Child,
-    stdin: Option<ChildStdin>,
-    rx: Receiver<String>,
-    seen: String,
-}
-
-impl Live {
-    fn start(args: &[&str]) -> Live {
-        let mut child = threshold()
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut out = child.stdout.take().unwrap();
-        let (tx, rx) = channel();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = out.read(&mut buf) {
-                if n == 0
-                    || tx
-                        .send(String::from_utf8_lossy(&buf[..n]).into_owned())
-                        .is_err()
-                {
-                    break;
-                }
-            }
-        });
-        Live {
-            stdin: child.stdin.take(),
-            child,
-            rx,
-            seen: String::new(),
-        }
-    }
-
-    /// Waits until `needle` has appeared `count` times in the output.
-    fn wait_for(&mut self, needle: &str, count: usize) {
-        while self.seen.matches(needle).count() < count {
-            match self.rx.recv_timeout(Duration::from_secs(60)) {
-                Ok(chunk) => self.seen.push_str(&chunk),
-                Err(_) => panic!("never saw {needle:?} {count} times in:\n{}", self.seen),
-            }
-        }
-    }
-
-    fn send(&mut self, line: &str) {
-        let stdin = self.stdin.as_mut().unwrap();
-        stdin.write_all(line.as_bytes()).unwrap();
-        stdin.flush().unwrap();
-    }
-
-    /// The rest of the output once the process has ended, and its exit code.
-    fn finish(mut self) -> (String, Option<i32>) {
-        drop(self.stdin.take());
-        let status = self.child.wait().unwrap();
-        while let Ok(chunk) = self.rx.recv_timeout(Duration::from_secs(60)) {
-            self.seen.push_str(&chunk);
-        }
-        (self.seen, status.code())
-    }
-}
-
 fn read_save(p: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(p).expect("the save exists")).expect("the save is JSON")
 }
@@ -509,11 +388,9 @@ fn save_kill_resume_continues_at_the_same_state() {
     let dir = scratch("kill");
     let save = dir.join("session.json");
     let mut live = Live::start(&["play", "--save", s(&save), DOOR]);
-    live.wait_for("Press Enter", 1);
-    live.send("\n");
-    live.wait_for("Your choice", 1);
+    live.past_note();
     live.send("2\n");
-    live.wait_for("Your choice", 2);
+    live.wait_for_times("Your choice", 2);
     live.child.kill().unwrap();
     let _ = live.finish();
 
@@ -522,8 +399,8 @@ fn save_kill_resume_continues_at_the_same_state() {
     assert_eq!(saved["story"], DOOR);
 
     // Resuming replays to the same place as playing the same choices.
-    let resumed = play(&["play", "--json", "--resume", s(&save), DOOR], "");
-    let direct = play(&["play", "--json", "--choices", "2", DOOR], "");
+    let resumed = with_input(&["play", "--json", "--resume", s(&save), DOOR], "");
+    let direct = with_input(&["play", "--json", "--choices", "2", DOOR], "");
     assert_eq!(code(&resumed), 0, "{}", stderr(&resumed));
     let mut a = events(&resumed);
     let b = events(&direct);
@@ -536,7 +413,7 @@ fn save_kill_resume_continues_at_the_same_state() {
     assert_eq!(a, b);
 
     // On the console it continues from the over-time scene.
-    let o = play(&["play", "--resume", s(&save), DOOR], "\n1\n");
+    let o = with_input(&["play", "--resume", s(&save), DOOR], "\n1\n");
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let out = stdout(&o);
     assert!(out.contains("Resuming after 1 choice; your last was “That sounds like a lot."));
@@ -553,7 +430,7 @@ fn save_kill_resume_continues_at_the_same_state() {
 fn end_of_input_saves_and_prints_the_resume_command() {
     let dir = scratch("eof");
     let save = dir.join("s.json");
-    let o = play(&["play", "--coach", "--save", s(&save), DOOR], "\n1\n");
+    let o = with_input(&["play", "--coach", "--save", s(&save), DOOR], "\n1\n");
     assert_eq!(code(&o), 0);
     let out = stdout(&o);
     let last = out.lines().last().unwrap();
@@ -563,12 +440,12 @@ fn end_of_input_saves_and_prints_the_resume_command() {
     assert_eq!(cmd, format!("play {DOOR} --resume {} --coach", s(&save)));
     // The printed command works.
     let args: Vec<&str> = cmd.split(' ').collect();
-    let o = play(&args, "\n2\n");
+    let o = with_input(&args, "\n2\n");
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert!(stdout(&o).contains("Outcome: Held and heard (good)"));
 
     // Without --save nothing is kept, and the message says so.
-    let o = play(&["play", DOOR], "\n");
+    let o = with_input(&["play", DOOR], "\n");
     assert_eq!(code(&o), 0);
     assert!(stdout(&o).contains("nothing was saved"));
 }
@@ -578,14 +455,16 @@ fn ctrl_c_saves_and_exits_cleanly() {
     let dir = scratch("ctrlc");
     let save = dir.join("s.json");
     let mut live = Live::start(&["play", "--choices", "1", "--save", s(&save), DOOR]);
-    live.wait_for("Your choice (1-2", 1);
+    live.wait_for("Your choice (1-2");
     let pid = live.child.id().to_string();
     let killed = Command::new("sh")
         .args(["-c", &format!("kill -INT {pid}")])
         .status()
         .unwrap();
     assert!(killed.success());
-    let (out, code) = live.finish();
+    let Ended {
+        code, stdout: out, ..
+    } = live.finish();
     assert_eq!(code, Some(0), "{out}");
     assert!(
         out.trim_end().ends_with(&format!(
@@ -602,7 +481,7 @@ fn reflections_are_saved_and_resumed() {
     let dir = scratch("reflect");
     let save = dir.join("s.json");
     let t = dir.join("t.md");
-    let o = play(
+    let o = with_input(
         &["play", "--reflect", "--save", s(&save), DOOR],
         "\n2\nTo hear it properly.\n",
     );
@@ -612,7 +491,7 @@ fn reflections_are_saved_and_resumed() {
         saved["reflections"],
         serde_json::json!(["To hear it properly."])
     );
-    let o = play(
+    let o = with_input(
         &["play", "--resume", s(&save), "--transcript", s(&t), DOOR],
         "\n2\n",
     );
@@ -631,7 +510,7 @@ fn assert_resume_refused(story: &str, save: &Path, why: &str) {
         if json {
             args.push("--json");
         }
-        let o = play(&args, "\n1\n");
+        let o = with_input(&args, "\n1\n");
         assert_eq!(code(&o), 2, "{args:?}: {}", stdout(&o));
         assert!(stderr(&o).contains(why), "{}", stderr(&o));
         assert_no_controls("stderr", &stderr(&o));
@@ -646,7 +525,7 @@ fn resume_is_refused_on_a_changed_or_different_story_or_a_damaged_save() {
     let story = dir.join("door.scene");
     std::fs::copy(DOOR, &story).unwrap();
     let save = dir.join("s.json");
-    let o = play(
+    let o = with_input(
         &["play", "--choices", "2", "--save", s(&save), s(&story)],
         "",
     );
@@ -654,7 +533,7 @@ fn resume_is_refused_on_a_changed_or_different_story_or_a_damaged_save() {
     assert_eq!(read_save(&save)["choices"], serde_json::json!([2]));
 
     // The same story read through another path is the same story.
-    let o = play(&["play", "--json", "--resume", s(&save), DOOR], "");
+    let o = with_input(&["play", "--json", "--resume", s(&save), DOOR], "");
     assert_eq!(code(&o), 0, "{}", stderr(&o));
 
     assert_resume_refused(STUCK, &save, "belongs to another story");
@@ -696,7 +575,7 @@ fn resume_is_refused_on_a_changed_or_different_story_or_a_damaged_save() {
     assert_resume_refused(s(&story), &save, "damaged");
 
     let missing = dir.join("missing.json");
-    let o = play(&["play", "--resume", s(&missing), s(&story)], "");
+    let o = with_input(&["play", "--resume", s(&missing), s(&story)], "");
     assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains("no such file"));
     assert!(!missing.exists());

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{json, threshold};
+use common::{code_and_line, diagnostics, json, threshold};
 use serde_json::Value;
 
 const STORIES: [&str; 2] = [
@@ -40,7 +40,7 @@ fn printed_paths_replay_to_the_node_named() {
     for story in STORIES {
         let o = threshold(&["check", "--teaching", "--format", "json", story]);
         let doc = json(&o);
-        for d in doc["stories"][0]["diagnostics"].as_array().unwrap() {
+        for d in diagnostics(&doc) {
             let code = d["code"].as_str().unwrap();
             if !["check-failed", "gameable", "dead-end", "no-outcome"].contains(&code) {
                 continue;
@@ -73,16 +73,11 @@ fn the_fixture_breaks_exactly_where_it_should() {
     assert_eq!(o.status.code(), Some(1));
     let doc = json(&o);
     let story = &doc["stories"][0];
-    let found: Vec<(String, u64, Value)> = story["diagnostics"]
-        .as_array()
-        .unwrap()
+    let found: Vec<(String, u64, Value)> = diagnostics(&doc)
         .iter()
         .map(|d| {
-            (
-                d["code"].as_str().unwrap().to_string(),
-                d["line"].as_u64().unwrap(),
-                d.get("choices").cloned().unwrap_or(Value::Null),
-            )
+            let (code, line) = code_and_line(d);
+            (code, line, d.get("choices").cloned().unwrap_or(Value::Null))
         })
         .collect();
     // Every surface strategy wins here, in strategy order: longest, shortest, first,

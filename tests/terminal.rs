@@ -5,11 +5,10 @@
 
 mod common;
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
-use common::{stderr, stdout, threshold};
+use common::{s, scratch, stderr, stdout, threshold, with_input};
 use serde_json::Value;
 
 const HOSTILE: &str = "tests/fixtures/terminal/hostile.scene";
@@ -46,44 +45,12 @@ fn safe_output(what: &str, o: &Output) -> String {
     out
 }
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("terminal-{name}"));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch folder");
-    dir
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("UTF-8 path")
-}
-
 /// A copy of the hostile story under a file name with an escape sequence, a bell and a
 /// right-to-left override in it.
 fn hostile_name(dir: &Path) -> PathBuf {
     let p = dir.join("evil\u{1b}]0;owned\u{7}\u{202e}\u{9b}2J.scene");
     std::fs::copy(HOSTILE, &p).expect("copy the story");
     p
-}
-
-/// Runs `threshold ARGS…` with `input` on standard input.
-fn with_input(args: &[&str], input: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_threshold"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .env("COLUMNS", "80")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run threshold");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    child.wait_with_output().expect("wait for threshold")
 }
 
 /// Every string in a JSON value.
