@@ -12,12 +12,17 @@
 //! cargo run --release --example serve_load -- --trainees 500 --kill-after-ms 3000
 //! ```
 
+#[path = "../tests/common/http.rs"]
+mod http;
+
 use std::collections::{HashMap, HashSet};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use http::{value_of, Response};
 
 struct Opts {
     bin: String,
@@ -56,40 +61,16 @@ fn opts() -> Opts {
 }
 
 fn start(bin: &str, story: &str, db: &str) -> (Child, String) {
-    let mut child = Command::new(bin)
-        .args([
-            "serve",
-            story,
-            "--addr",
-            "127.0.0.1:0",
-            "--db",
-            db,
-            "--workers",
-            "8",
-        ])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("the server starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .unwrap()
-        .split('/')
-        .next()
-        .unwrap()
-        .to_string();
-    (child, addr)
-}
-
-struct Resp {
-    status: u16,
-    location: Option<String>,
-    cookie: Option<String>,
-    body: String,
+    http::listen(Command::new(bin).args([
+        "serve",
+        story,
+        "--addr",
+        "127.0.0.1:0",
+        "--db",
+        db,
+        "--workers",
+        "8",
+    ]))
 }
 
 fn request(
@@ -98,55 +79,24 @@ fn request(
     path: &str,
     cookie: &str,
     body: &str,
-) -> std::io::Result<Resp> {
+) -> std::io::Result<Response> {
     let mut s = TcpStream::connect(addr)?;
     s.set_read_timeout(Some(Duration::from_secs(30)))?;
-    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-    if !cookie.is_empty() {
-        head.push_str(&format!("Cookie: {cookie}\r\n"));
-    }
-    if method == "POST" {
-        head.push_str(&format!(
-            "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
-            body.len()
-        ));
-    }
-    head.push_str("\r\n");
+    let cookie = if cookie.is_empty() {
+        String::new()
+    } else {
+        format!("Cookie: {cookie}\r\n")
+    };
+    let mut head = http::head(method, addr, path, &cookie, body.len());
     head.push_str(body);
     s.write_all(head.as_bytes())?;
     let mut buf = Vec::new();
     s.read_to_end(&mut buf)?;
-    let text = String::from_utf8_lossy(&buf).into_owned();
-    let (h, b) = text
-        .split_once("\r\n\r\n")
-        .ok_or_else(|| std::io::Error::other("no response"))?;
-    let mut lines = h.lines();
-    let status = lines
-        .next()
-        .and_then(|l| l.split(' ').nth(1))
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let mut r = Resp {
-        status,
-        location: None,
-        cookie: None,
-        body: b.to_string(),
-    };
-    for l in lines {
-        if let Some((k, v)) = l.split_once(": ") {
-            if k.eq_ignore_ascii_case("location") {
-                r.location = Some(v.to_string());
-            } else if k.eq_ignore_ascii_case("set-cookie") {
-                r.cookie = v.split(';').next().map(str::to_string);
-            }
-        }
+    let text = String::from_utf8_lossy(&buf);
+    if !text.contains("\r\n\r\n") {
+        return Err(std::io::Error::other("no response"));
     }
-    Ok(r)
-}
-
-fn value(page: &str, name: &str) -> Option<String> {
-    let at = page.find(&format!("name=\"{name}\" value=\""))? + name.len() + 15;
-    Some(page[at..at + page[at..].find('"')?].to_string())
+    Ok(Response::parse(&text))
 }
 
 fn offers(page: &str) -> usize {
@@ -183,8 +133,8 @@ fn play(addr: &str, t: &mut Trainee, seed: u64, think: u64, deadline: Instant, s
         let Ok(list) = request(addr, "GET", "/", "", "") else {
             return;
         };
-        t.cookie = list.cookie.unwrap_or_default();
-        t.csrf = value(&list.body, "csrf").unwrap_or_default();
+        t.cookie = list.cookies().last().unwrap_or_default().to_string();
+        t.csrf = value_of(&list.body, "csrf").unwrap_or_default();
         let form = format!(
             "csrf={}&story=doorway-phone-number&name=Load+{seed}&cohort=LOAD",
             t.csrf
@@ -192,8 +142,8 @@ fn play(addr: &str, t: &mut Trainee, seed: u64, think: u64, deadline: Instant, s
         let Ok(r) = request(addr, "POST", "/start", &t.cookie, &form) else {
             return;
         };
-        let Some(at) = r.location else { return };
-        t.at = at;
+        let Some(at) = r.location() else { return };
+        t.at = at.to_string();
     }
     while Instant::now() < deadline {
         let t0 = Instant::now();
@@ -206,7 +156,7 @@ fn play(addr: &str, t: &mut Trainee, seed: u64, think: u64, deadline: Instant, s
             .unwrap()
             .push(t0.elapsed().as_secs_f64() * 1000.0);
         let n = offers(&page.body);
-        let Some(step) = value(&page.body, "step") else {
+        let Some(step) = value_of(&page.body, "step") else {
             t.done = page.status == 200 && page.body.contains("Debrief");
             return;
         };

@@ -3,13 +3,17 @@
 //! markup in a story and in a reflection, a cross-site POST, another trainee's attempt,
 //! missing and wrong supervisor tokens, an oversized body.
 
+mod common;
+
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 
-const BIN: &str = env!("CARGO_BIN_EXE_threshold");
+use common::command;
+use common::http::{self, Response};
+
 const TOKEN: &str = "test-supervisor-token-0123";
 const STORY: &str = "tests/fixtures/serve/script.scene";
 
@@ -54,71 +58,31 @@ impl Drop for Server {
 }
 
 fn serve(db: &Path, stories: &[&str]) -> Server {
-    let mut child = Command::new(BIN)
-        .arg("serve")
-        .args(stories)
-        .args(["--addr", "127.0.0.1:0", "--db"])
-        .arg(db)
-        .args(["--supervisor-token", TOKEN, "--workers", "4"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("threshold serve starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|s| s.split('/').next())
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .to_string();
+    let (child, addr) = http::listen(
+        command()
+            .arg("serve")
+            .args(stories)
+            .args(["--addr", "127.0.0.1:0", "--db"])
+            .arg(db)
+            .args(["--supervisor-token", TOKEN, "--workers", "4"]),
+    );
     Server { child, addr }
 }
 
-#[derive(Debug)]
-struct Resp {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl Resp {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-    fn location(&self) -> &str {
-        self.header("Location").expect("a redirect")
-    }
-}
-
-fn raw(addr: &str, head: &str, body: &[u8]) -> Resp {
+/// Sends a request's head, then its body, and reads the response (whatever came back
+/// before the server closed the connection: it may refuse a body before reading it).
+fn raw(addr: &str, head: &str, body: &[u8]) -> Response {
     let mut s = TcpStream::connect(addr).unwrap();
     s.write_all(head.as_bytes()).unwrap();
     let _ = s.write_all(body);
     let mut buf = Vec::new();
     let _ = s.read_to_end(&mut buf);
-    let text = String::from_utf8_lossy(&buf).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .and_then(|l| l.split(' ').nth(1))
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let headers = lines
-        .filter_map(|l| l.split_once(": "))
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    Resp {
-        status,
-        headers,
-        body: body.to_string(),
-    }
+    Response::parse(&String::from_utf8_lossy(&buf))
+}
+
+/// Where a response redirects to.
+fn location(r: &Response) -> &str {
+    r.location().expect("a redirect")
 }
 
 fn enc(s: &str) -> String {
@@ -147,45 +111,33 @@ impl Browser {
         }
     }
 
-    fn send(&mut self, method: &str, path: &str, body: &str) -> Resp {
-        let mut head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n",
-            self.addr
-        );
+    fn send(&mut self, method: &str, path: &str, body: &str) -> Response {
+        let mut headers = String::new();
         if !self.cookies.is_empty() {
             let c: Vec<String> = self
                 .cookies
                 .iter()
                 .map(|(k, v)| format!("{k}={v}"))
                 .collect();
-            head.push_str(&format!("Cookie: {}\r\n", c.join("; ")));
+            headers.push_str(&format!("Cookie: {}\r\n", c.join("; ")));
         }
         for (k, v) in &self.extra {
-            head.push_str(&format!("{k}: {v}\r\n"));
+            headers.push_str(&format!("{k}: {v}\r\n"));
         }
-        if method == "POST" {
-            head.push_str(&format!(
-                "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
-                body.len()
-            ));
-        }
-        head.push_str("\r\n");
+        let head = http::head(method, &self.addr, path, &headers, body.len());
         let r = raw(&self.addr, &head, body.as_bytes());
-        for (k, v) in &r.headers {
-            if k.eq_ignore_ascii_case("Set-Cookie") {
-                let pair = v.split(';').next().unwrap();
-                let (n, val) = pair.split_once('=').unwrap();
-                self.cookies.insert(n.to_string(), val.to_string());
-            }
+        for pair in r.cookies() {
+            let (n, val) = pair.split_once('=').unwrap();
+            self.cookies.insert(n.to_string(), val.to_string());
         }
         r
     }
 
-    fn get(&mut self, path: &str) -> Resp {
+    fn get(&mut self, path: &str) -> Response {
         self.send("GET", path, "")
     }
 
-    fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Resp {
+    fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Response {
         let body: Vec<String> = form
             .iter()
             .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
@@ -211,11 +163,11 @@ impl Browser {
         form.extend_from_slice(extra);
         let r = self.post("/start", &form);
         assert_eq!(r.status, 303, "{}", r.body);
-        r.location().to_string()
+        location(&r).to_string()
     }
 
     /// Sends choice `n` for step `step` of the attempt at `at`.
-    fn choose(&mut self, at: &str, step: usize, n: usize, reflection: &str) -> Resp {
+    fn choose(&mut self, at: &str, step: usize, n: usize, reflection: &str) -> Response {
         let csrf = self.csrf("/");
         self.post(
             &format!("{at}/choose"),
@@ -229,7 +181,7 @@ impl Browser {
     }
 
     /// Plays `choices` from the first step, each answered once.
-    fn play(&mut self, at: &str, choices: &[usize]) -> Resp {
+    fn play(&mut self, at: &str, choices: &[usize]) -> Response {
         for (k, &n) in choices.iter().enumerate() {
             let r = self.choose(at, k + 1, n, "");
             assert_eq!(r.status, 303, "{}", r.body);
@@ -245,11 +197,7 @@ impl Browser {
 
 /// The `value` of the first input named `name` on a page.
 fn value_of(page: &str, name: &str) -> String {
-    let at = page
-        .find(&format!("name=\"{name}\" value=\""))
-        .unwrap_or_else(|| panic!("no {name} on the page:\n{page}"));
-    let rest = &page[at + name.len() + 15..];
-    rest[..rest.find('"').unwrap()].to_string()
+    http::value_of(page, name).unwrap_or_else(|| panic!("no {name} on the page:\n{page}"))
 }
 
 /// The step number the page's choice form answers.
@@ -307,7 +255,7 @@ fn a_reload_a_repeated_post_and_a_second_tab_never_duplicate_a_choice() {
     // The same POST again (a reload of the POST, the back button), and a second tab
     // answering step 1 differently: both only show where the attempt stands.
     let again = b.choose(&at, 1, 3, "");
-    assert_eq!((again.status, again.location()), (303, at.as_str()));
+    assert_eq!((again.status, location(&again)), (303, at.as_str()));
     assert_eq!(b.choose(&at, 1, 1, "").status, 303);
     // A step not yet due changes nothing either.
     assert_eq!(b.choose(&at, 5, 1, "").status, 303);
@@ -343,7 +291,7 @@ fn an_attempt_resumes_from_its_link_and_after_a_kill() {
     let key = value_of(&page.body, "key");
     let id = at.trim_start_matches("/a/");
     let r = other.post(&format!("/resume/{id}"), &[("key", &key)]);
-    assert_eq!((r.status, r.location()), (303, at.as_str()));
+    assert_eq!((r.status, location(&r)), (303, at.as_str()));
     let page = other.get(&at).body;
     assert_eq!(
         step_of(&page),
@@ -446,14 +394,14 @@ fn the_supervisor_sees_attempts_and_exports_them() {
         .any(|s| s["result"]["score"]["scaled"] == 0.0));
 
     // The same from the command line, from the database alone.
-    let out = Command::new(BIN)
+    let out = command()
         .args(["export", "--format", "csv", "--db"])
         .arg(dir.db())
         .output()
         .unwrap();
     assert!(out.status.success());
     assert_eq!(String::from_utf8_lossy(&out.stdout), csv.body);
-    let out = Command::new(BIN)
+    let out = command()
         .args(["export", "--format", "xapi", "--db"])
         .arg(dir.db())
         .output()
@@ -599,7 +547,7 @@ fn an_oversized_body_is_refused() {
 #[test]
 fn a_story_with_errors_is_refused_and_nothing_is_served() {
     let dir = Scratch::new("broken");
-    let out = Command::new(BIN)
+    let out = command()
         .args([
             "serve",
             STORY,
@@ -620,7 +568,7 @@ fn a_story_with_errors_is_refused_and_nothing_is_served() {
 #[test]
 fn a_non_loopback_address_needs_a_token() {
     let dir = Scratch::new("addr");
-    let out = Command::new(BIN)
+    let out = command()
         .args(["serve", STORY, "--addr", "0.0.0.0:0", "--db"])
         .arg(dir.db())
         .env_remove("THRESHOLD_SUPERVISOR_TOKEN")
@@ -632,10 +580,7 @@ fn a_non_loopback_address_needs_a_token() {
 
 #[test]
 fn play_with_several_stories_offers_a_picker_and_a_library_folder_says_what_it_holds() {
-    let out = Command::new(BIN)
-        .args(["play", "stories"])
-        .output()
-        .unwrap();
+    let out = command().args(["play", "stories"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("is a folder of"), "{err}");
@@ -646,7 +591,7 @@ fn play_with_several_stories_offers_a_picker_and_a_library_folder_says_what_it_h
     assert!(err.contains("Play one:  threshold play stories/"), "{err}");
     assert!(!err.contains("more than one"), "{err}");
 
-    let mut child = Command::new(BIN)
+    let mut child = command()
         .args([
             "play",
             "--no-pager",
