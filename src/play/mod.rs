@@ -430,23 +430,12 @@ fn play_json(session: &mut Session<'_>, settings: &Settings, files: &Files) -> u
                 }));
                 Some(0)
             }
-            Stop::DeadEnd => {
-                emit(json!({"event": "stuck", "node": node.id, "reason": "dead-end"}));
-                Some(3)
-            }
-            Stop::DivertLoop { node } => {
+            stop @ (Stop::DeadEnd | Stop::DivertLoop { .. } | Stop::DivertLimit { .. }) => {
+                let (at, reason) = debrief::stuck_at(stop, current.state.node);
                 emit(json!({
                     "event": "stuck",
-                    "node": story.nodes[node as usize].id,
-                    "reason": "divert-loop",
-                }));
-                Some(3)
-            }
-            Stop::DivertLimit { node } => {
-                emit(json!({
-                    "event": "stuck",
-                    "node": story.nodes[node as usize].id,
-                    "reason": "divert-limit",
+                    "node": story.nodes[at as usize].id,
+                    "reason": reason,
                 }));
                 Some(3)
             }

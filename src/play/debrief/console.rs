@@ -4,7 +4,7 @@
 
 use super::{
     ahead_words, label_of, moves_words, note_text, recommended_words, replay_numbers, sparkline,
-    tag, values_text, Debrief, Doors, End,
+    tag, values_text, Debrief, Doors, End, PathEntry,
 };
 use crate::play::console::Out;
 use crate::text::clean_line;
@@ -127,42 +127,41 @@ fn path(d: &Debrief, out: &Out, s: &mut String) {
     if d.path.is_empty() && d.changed.is_empty() {
         s.push_str("  (no choices)\n");
     }
-    for k in 0..=d.path.len() {
-        for c in d.changed.iter().filter(|c| c.at == k) {
-            let what = if c.restart {
-                "restarted, taking back"
-            } else {
-                "changed your mind"
-            };
-            s.push_str(&out.dim(&out.wrap(
-                &format!(
-                    "{what}: {}\u{201c}{}\u{201d}",
-                    tag(d.rated, c.rating),
-                    c.text
-                ),
-                "      ↶ ",
-                "        ",
-            )));
-            if let Some(r) = &c.reflection {
+    for entry in d.path_entries() {
+        match entry {
+            PathEntry::TakenBack(c) => {
                 s.push_str(&out.dim(&out.wrap(
-                    &format!("Your reflection then: {r}"),
-                    "        ",
+                    &format!(
+                        "{}: {}\u{201c}{}\u{201d}",
+                        c.what(),
+                        tag(d.rated, c.rating),
+                        c.text
+                    ),
+                    "      ↶ ",
                     "        ",
                 )));
+                if let Some(r) = &c.reflection {
+                    s.push_str(&out.dim(&out.wrap(
+                        &format!("Your reflection then: {r}"),
+                        "        ",
+                        "        ",
+                    )));
+                }
             }
-        }
-        let Some(p) = d.path.get(k) else { break };
-        let lead = format!("  {:>2}. ", k + 1);
-        s.push_str(&out.wrap(
-            &format!("{}{}", tag(d.rated, p.rating), p.text),
-            &lead,
-            "      ",
-        ));
-        for n in &p.notes {
-            s.push_str(&out.wrap(&note_text(n), "      ! ", "        "));
-        }
-        if let Some(r) = &p.reflection {
-            s.push_str(&out.wrap(&format!("Your reflection: {r}"), "      ", "      "));
+            PathEntry::Step(k, p) => {
+                let lead = format!("  {:>2}. ", k + 1);
+                s.push_str(&out.wrap(
+                    &format!("{}{}", tag(d.rated, p.rating), p.text),
+                    &lead,
+                    "      ",
+                ));
+                for n in &p.notes {
+                    s.push_str(&out.wrap(&note_text(n), "      ! ", "        "));
+                }
+                if let Some(r) = &p.reflection {
+                    s.push_str(&out.wrap(&format!("Your reflection: {r}"), "      ", "      "));
+                }
+            }
         }
     }
 }

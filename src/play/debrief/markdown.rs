@@ -2,7 +2,7 @@
 
 use super::{
     ahead_words, label_of, moves_words, note_text, recommended_words, replay_numbers, sparkline,
-    tag, values_text, Debrief, Doors, End,
+    tag, values_text, Debrief, Doors, End, PathEntry,
 };
 use crate::text::{clean_line, md};
 
@@ -52,35 +52,35 @@ pub fn render_markdown(d: &Debrief) -> String {
     if d.path.is_empty() && d.changed.is_empty() {
         s.push_str("No choices were taken.\n\n");
     }
-    for k in 0..=d.path.len() {
-        for c in d.changed.iter().filter(|c| c.at == k) {
-            let what = if c.restart {
-                "Restarted, taking back"
-            } else {
-                "Changed your mind"
-            };
-            s.push_str(&format!(
-                "- *{what}:* {}\u{201c}{}\u{201d}\n",
-                md(&tag(d.rated, c.rating)),
-                md(&c.text)
-            ));
-            if let Some(r) = &c.reflection {
-                s.push_str(&format!("  - Reflection then: {}\n", md(r)));
+    for entry in d.path_entries() {
+        match entry {
+            PathEntry::TakenBack(c) => {
+                let mut what = c.what().to_string();
+                what[..1].make_ascii_uppercase();
+                s.push_str(&format!(
+                    "- *{what}:* {}\u{201c}{}\u{201d}\n",
+                    md(&tag(d.rated, c.rating)),
+                    md(&c.text)
+                ));
+                if let Some(r) = &c.reflection {
+                    s.push_str(&format!("  - Reflection then: {}\n", md(r)));
+                }
             }
-        }
-        let Some(p) = d.path.get(k) else { break };
-        s.push_str(&format!(
-            "{}. {}{} *(choice {})*\n",
-            k + 1,
-            md(&tag(d.rated, p.rating)),
-            md(&p.text),
-            p.number
-        ));
-        for n in &p.notes {
-            s.push_str(&format!("   - Note: {}\n", md(&note_text(n))));
-        }
-        if let Some(r) = &p.reflection {
-            s.push_str(&format!("   - Reflection: {}\n", md(r)));
+            PathEntry::Step(k, p) => {
+                s.push_str(&format!(
+                    "{}. {}{} *(choice {})*\n",
+                    k + 1,
+                    md(&tag(d.rated, p.rating)),
+                    md(&p.text),
+                    p.number
+                ));
+                for n in &p.notes {
+                    s.push_str(&format!("   - Note: {}\n", md(&note_text(n))));
+                }
+                if let Some(r) = &p.reflection {
+                    s.push_str(&format!("   - Reflection: {}\n", md(r)));
+                }
+            }
         }
     }
     if !d.path.is_empty() || !d.changed.is_empty() {

@@ -12,7 +12,7 @@ pub use markdown::render_markdown;
 use threshold_compiler::doors::{self, Ahead, Point, Recommended};
 use threshold_compiler::reach::Reach;
 use threshold_compiler::{Graph, DEFAULT_MAX_STATES};
-use threshold_runtime::ir::{Rating, Story, VarType};
+use threshold_runtime::ir::{NodeId, Rating, Story, VarType};
 use threshold_runtime::session::{Said, Session};
 use threshold_runtime::{MoveCounts, Stop};
 
@@ -55,6 +55,26 @@ pub struct Changed {
     pub text: String,
     pub rating: Option<Rating>,
     pub reflection: Option<String>,
+}
+
+impl Changed {
+    /// What the path says of it: `changed your mind` (an undo) or `restarted, taking
+    /// back`.
+    pub fn what(&self) -> &'static str {
+        if self.restart {
+            "restarted, taking back"
+        } else {
+            "changed your mind"
+        }
+    }
+}
+
+/// One entry of the path as the debrief shows it.
+pub enum PathEntry<'a> {
+    /// A choice taken back at this point of the path.
+    TakenBack(&'a Changed),
+    /// Choice `k` of the path (from 0).
+    Step(usize, &'a PathStep),
 }
 
 /// A variable's values at the first stop and after each choice.
@@ -104,6 +124,18 @@ impl Debrief {
     pub fn title(&self, n: u32) -> &str {
         &self.titles[n as usize]
     }
+
+    /// The path in the order it is shown: before each choice, and after the last, the
+    /// choices taken back at that point.
+    pub fn path_entries(&self) -> impl Iterator<Item = PathEntry<'_>> {
+        (0..=self.path.len()).flat_map(move |k| {
+            self.changed
+                .iter()
+                .filter(move |c| c.at == k)
+                .map(PathEntry::TakenBack)
+                .chain(self.path.get(k).map(|p| PathEntry::Step(k, p)))
+        })
+    }
 }
 
 /// A story explored once, so that many debriefs of it (the web player's) share one
@@ -125,6 +157,16 @@ impl Explored {
     }
 }
 
+/// Where and why play stopped short of an outcome, having stopped with `stop` at node
+/// `at`: the node, and `divert-loop`, `divert-limit` or (at a dead end) `dead-end`.
+pub fn stuck_at(stop: Stop, at: NodeId) -> (NodeId, &'static str) {
+    match stop {
+        Stop::DivertLoop { node } => (node, "divert-loop"),
+        Stop::DivertLimit { node } => (node, "divert-limit"),
+        Stop::DeadEnd | Stop::Choice | Stop::Outcome => (at, "dead-end"),
+    }
+}
+
 /// Builds the debrief of a session that has stopped (at an outcome or stuck).
 pub fn build(session: &Session<'_>) -> Debrief {
     build_with(session, Explored::of(session.story()).as_ref())
@@ -136,23 +178,18 @@ pub fn build_with(session: &Session<'_>, explored: Option<&Explored>) -> Debrief
     let steps = session.steps();
     let last = session.current();
     let end = match last.stop {
-        Stop::DivertLoop { node } => End::Stuck {
-            node: story.nodes[node as usize].id.clone(),
-            reason: "divert-loop",
-        },
-        Stop::DivertLimit { node } => End::Stuck {
-            node: story.nodes[node as usize].id.clone(),
-            reason: "divert-limit",
-        },
-        Stop::DeadEnd | Stop::Choice => End::Stuck {
-            node: story.nodes[last.state.node as usize].id.clone(),
-            reason: "dead-end",
-        },
         Stop::Outcome => {
             let node = &story.nodes[last.state.node as usize];
             End::Outcome {
                 title: node.title.clone().unwrap_or_else(|| node.id.clone()),
                 rating: node.rating().unwrap_or(Rating::Mixed),
+            }
+        }
+        stop => {
+            let (node, reason) = stuck_at(stop, last.state.node);
+            End::Stuck {
+                node: story.nodes[node as usize].id.clone(),
+                reason,
             }
         }
     };
