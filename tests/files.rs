@@ -13,7 +13,7 @@ use std::process::{Command, Output, Stdio};
 use std::sync::mpsc::{channel, Receiver};
 use std::time::{Duration, Instant};
 
-use common::{code, command, s, scratch, stderr, Ended, Live};
+use common::{code, command, s, scratch, spawn, stderr, Ended, Live};
 
 const DOOR: &str = "tests/fixtures/play/door.scene";
 const DEADLINE: Duration = Duration::from_secs(20);
@@ -21,13 +21,7 @@ const DEADLINE: Duration = Duration::from_secs(20);
 /// Runs `threshold ARGS` with empty standard input; a run that outlives [`DEADLINE`] is
 /// killed and fails the test (a hang must fail, not hang the suite).
 fn run(args: &[&str]) -> Output {
-    let mut child = command()
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary runs");
+    let mut child = spawn(args, Stdio::null());
     let out = drain(child.stdout.take().unwrap());
     let err = drain(child.stderr.take().unwrap());
     let start = Instant::now();

@@ -33,15 +33,20 @@ pub fn threshold(args: &[&str]) -> Output {
     command().args(args).output().expect("run threshold")
 }
 
-/// Runs `threshold ARGS…` with `input` on standard input.
-pub fn with_input(args: &[&str], input: &str) -> Output {
-    let mut child = command()
+/// Starts `threshold ARGS…` with `stdin` as its standard input and its output piped.
+pub fn spawn(args: &[&str], stdin: Stdio) -> Child {
+    command()
         .args(args)
-        .stdin(Stdio::piped())
+        .stdin(stdin)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("run threshold");
+        .expect("run threshold")
+}
+
+/// Runs `threshold ARGS…` with `input` on standard input.
+pub fn with_input(args: &[&str], input: &str) -> Output {
+    let mut child = spawn(args, Stdio::piped());
     let mut stdin = child.stdin.take().expect("stdin is piped");
     // The binary may exit before it reads everything (a refused resume, say).
     let _ = stdin.write_all(input.as_bytes());
@@ -123,13 +128,7 @@ pub struct Ended {
 
 impl Live {
     pub fn start(args: &[&str]) -> Live {
-        let mut child = command()
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("run threshold");
+        let mut child = spawn(args, Stdio::piped());
         let mut out = child.stdout.take().unwrap();
         let (tx, rx) = channel();
         std::thread::spawn(move || {
