@@ -13,6 +13,9 @@ use threshold_runtime::{get_bit, set_bit, Runner, Sink, State, Stop, DIVERT_LIMI
 
 use crate::footprint::{Entry, Footprints, Known, Memo, WordPrint};
 
+mod bits;
+use bits::{or_bits, read_bits};
+
 /// The default for `--max-states`.
 pub const DEFAULT_MAX_STATES: usize = 10_000_000;
 
@@ -140,10 +143,12 @@ pub struct Layout {
     vars: Vec<(Field, i64)>,
     /// How many values each variable can take (up to 2^64, for the full range).
     values: Vec<u128>,
-    /// First bit of the once-only bits; `taken_of[choice_id]` is a choice's bit.
+    /// First bit of the once-only bits: the runtime's [`State::taken`], bit for bit
+    /// (`taken_of[choice_id]` is a choice's number there, [`NONE`] for a sticky one).
     taken_start: usize,
     taken_of: Vec<u32>,
-    choice_of_taken: Vec<u32>,
+    /// How many once-only choices there are.
+    taken_len: usize,
     seen_start: usize,
     seen_nodes: Vec<u32>,
 }
@@ -155,30 +160,6 @@ fn bits_for(values: u128) -> u32 {
         0
     } else {
         128 - (values - 1).leading_zeros()
-    }
-}
-
-/// Calls `f(i)` for every set bit `i` of the bit range `start..start + len` of `words`,
-/// counted from `start`.
-#[inline]
-fn for_each_bit(words: &[u64], start: usize, len: usize, mut f: impl FnMut(usize)) {
-    let end = start + len;
-    let mut w = start / 64;
-    while w * 64 < end {
-        let mut bits = words[w];
-        let lo = w * 64;
-        if lo < start {
-            bits &= u64::MAX << (start - lo);
-        }
-        if lo + 64 > end {
-            bits &= u64::MAX >> (lo + 64 - end);
-        }
-        while bits != 0 {
-            let b = bits.trailing_zeros() as usize;
-            bits &= bits - 1;
-            f(lo + b - start);
-        }
-        w += 1;
     }
 }
 
@@ -229,20 +210,15 @@ impl Layout {
                 (alloc(bits_for(n)), lo)
             })
             .collect();
-        let mut taken_of = Vec::new();
-        let mut choice_of_taken = Vec::new();
-        for node in &story.nodes {
-            for c in &node.choices {
-                if c.sticky {
-                    taken_of.push(NONE);
-                } else {
-                    taken_of.push(choice_of_taken.len() as u32);
-                    choice_of_taken.push(taken_of.len() as u32 - 1);
-                }
-            }
-        }
+        // The runtime's numbering of once-only choices, so that its bits are copied
+        // as one run.
+        let runner = Runner::new(story);
+        let taken_of: Vec<u32> = (0..runner.choice_count())
+            .map(|c| runner.once_only_id(c).unwrap_or(NONE))
+            .collect();
+        let taken_len = runner.once_only_count() as usize;
         let taken_start = cursor;
-        cursor += choice_of_taken.len();
+        cursor += taken_len;
         let seen_nodes = story.seen_nodes();
         let seen_start = cursor;
         cursor += seen_nodes.len();
@@ -255,7 +231,7 @@ impl Layout {
             values,
             taken_start,
             taken_of,
-            choice_of_taken,
+            taken_len,
             seen_start,
             seen_nodes,
         }
@@ -285,13 +261,8 @@ impl Layout {
                 f.put(out, v.wrapping_sub(*lo) as u64);
             }
         }
-        if !self.choice_of_taken.is_empty() {
-            for_each_bit(&s.taken, 0, self.taken_of.len(), |c| {
-                let t = self.taken_of[c];
-                if t != NONE {
-                    set_bit(out, self.taken_start + t as usize);
-                }
-            });
+        if self.taken_len != 0 {
+            or_bits(out, self.taken_start, &s.taken, self.taken_len);
         }
         // Without a branch: whether a node was seen follows no pattern.
         for (i, &n) in self.seen_nodes.iter().enumerate() {
@@ -307,14 +278,15 @@ impl Layout {
         for ((f, lo), v) in self.vars.iter().zip(s.vars.iter_mut()) {
             *v = (f.get(words) as i64).wrapping_add(*lo);
         }
-        s.taken.fill(0);
-        for_each_bit(words, self.taken_start, self.choice_of_taken.len(), |t| {
-            set_bit(&mut s.taken, self.choice_of_taken[t] as usize);
-        });
-        s.seen.fill(0);
-        for_each_bit(words, self.seen_start, self.seen_nodes.len(), |i| {
-            set_bit(&mut s.seen, self.seen_nodes[i] as usize);
-        });
+        read_bits(words, self.taken_start, self.taken_len, &mut s.taken);
+        // Only the nodes some `seen()` names have bits in a state: each is written,
+        // and nothing else of `seen` needs clearing.
+        for (i, &n) in self.seen_nodes.iter().enumerate() {
+            let bit = self.seen_start + i;
+            let (w, b) = (n as usize / 64, n % 64);
+            let v = (words[bit / 64] >> (bit % 64)) & 1;
+            s.seen[w] = (s.seen[w] & !(1 << b)) | (v << b);
+        }
     }
 
     /// Bits in use.
@@ -2398,7 +2370,7 @@ Done.
                             set_bit(&mut state.taken, 0);
                         }
                         if marks & 2 != 0 {
-                            set_bit(&mut state.taken, 2);
+                            set_bit(&mut state.taken, 1);
                         }
                         if marks & 4 != 0 {
                             set_bit(&mut state.seen, 1);

@@ -6,15 +6,21 @@ use serde::{Deserialize, Serialize};
 use crate::ir::*;
 
 /// Where play stands: the node it waits at (or ended in), the variables, the
-/// once-only choices taken and the nodes entered.
+/// once-only choices taken and the entered nodes that some `seen()` asks about —
+/// the contract's state, and nothing else, so that a transition copies only what
+/// the story uses.
 #[derive(Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct State {
     pub node: NodeId,
     pub vars: Vec<i64>,
-    /// One bit per choice of the story (see [`Runner::choice_id`]); set once a
-    /// once-only choice is taken.
+    /// One bit per once-only choice of the story (numbered by
+    /// [`Runner::once_only_id`]); set once the choice is taken. Sticky choices have
+    /// no bit.
     pub taken: Vec<u64>,
-    /// One bit per node; set once the node is entered.
+    /// Indexed by node, but only a node that some `seen()` names (in a scene or a
+    /// check: [`Story::seen_nodes`]) ever has its bit set, when it is entered; the
+    /// vector ends after the last such node's word (empty when no `seen()` is
+    /// written).
     pub seen: Vec<u64>,
 }
 
@@ -38,14 +44,20 @@ impl Clone for State {
 }
 
 impl State {
+    /// Whether `node` was entered; known only for a node some `seen()` names.
     #[inline]
     pub fn has_seen(&self, node: NodeId) -> bool {
-        get_bit(&self.seen, node as usize)
+        let i = node as usize;
+        self.seen
+            .get(i / 64)
+            .is_some_and(|w| w >> (i % 64) & 1 == 1)
     }
 
+    /// Whether the once-only choice numbered `once_id` ([`Runner::once_only_id`])
+    /// was taken.
     #[inline]
-    pub fn has_taken(&self, choice_id: u32) -> bool {
-        get_bit(&self.taken, choice_id as usize)
+    pub fn has_taken(&self, once_id: u32) -> bool {
+        get_bit(&self.taken, once_id as usize)
     }
 }
 
@@ -90,6 +102,9 @@ pub trait Sink {
 
 impl Sink for () {}
 
+/// [`Runner::once_only_id`]'s mark of a sticky choice.
+const STICKY: u32 = u32::MAX;
+
 /// After this many diverts in one transition, the runner starts looking for a
 /// repeated configuration (a divert loop); shorter chains pay nothing for it.
 const LOOP_CHECK_AFTER: usize = 32;
@@ -105,6 +120,14 @@ pub struct Runner<'s> {
     story: &'s Story,
     choice_base: Vec<u32>,
     choice_count: u32,
+    /// Per choice (story-wide id): its number among the once-only choices, in story
+    /// order, or [`STICKY`].
+    once_of: Vec<u32>,
+    once_count: u32,
+    /// Per node: whether some `seen()` names it, so that entering it is recorded.
+    tracked: Vec<bool>,
+    /// Words of [`State::seen`]: up to the last tracked node's.
+    seen_words: usize,
     /// Per node: whether its body can divert (so that a chain can start there).
     may_divert: Vec<bool>,
     chain: ChainScratch,
@@ -148,15 +171,35 @@ fn block_diverts(block: &[Stmt]) -> bool {
 impl<'s> Runner<'s> {
     pub fn new(story: &'s Story) -> Self {
         let mut choice_base = Vec::with_capacity(story.nodes.len());
+        let mut once_of = Vec::new();
+        let mut once_count = 0u32;
         let mut n = 0u32;
         for node in &story.nodes {
             choice_base.push(n);
             n += node.choices.len() as u32;
+            for c in &node.choices {
+                if c.sticky {
+                    once_of.push(STICKY);
+                } else {
+                    once_of.push(once_count);
+                    once_count += 1;
+                }
+            }
         }
+        let seen_nodes = story.seen_nodes();
+        let mut tracked = vec![false; story.nodes.len()];
+        for &node in &seen_nodes {
+            tracked[node as usize] = true;
+        }
+        let seen_words = seen_nodes.last().map_or(0, |&last| last as usize / 64 + 1);
         Runner {
             story,
             choice_base,
             choice_count: n,
+            once_of,
+            once_count,
+            tracked,
+            seen_words,
             may_divert: story.nodes.iter().map(|n| block_diverts(&n.body)).collect(),
             chain: ChainScratch::default(),
         }
@@ -165,12 +208,14 @@ impl<'s> Runner<'s> {
     /// The bytes a divert chain may hold besides the state (its saved
     /// configurations), at most: what `--max-memory` charges for it.
     pub fn chain_bytes(&self) -> usize {
+        // Configurations (whose `taken` a chain leaves as it is) and the loop's
+        // nodes, one bit each.
         let state = 8
             * (self.story.variables.len()
-                + (self.choice_count as usize).div_ceil(64)
-                + 2 * self.story.nodes.len().div_ceil(64))
+                + (self.once_count as usize).div_ceil(64)
+                + self.seen_words)
             + std::mem::size_of::<State>();
-        4 * state
+        4 * state + 8 * self.story.nodes.len().div_ceil(64)
     }
 
     pub fn story(&self) -> &'s Story {
@@ -187,13 +232,37 @@ impl<'s> Runner<'s> {
         self.choice_count
     }
 
+    /// The number of the choice with story-wide id `choice_id` among the story's
+    /// once-only choices (in story order): its bit in [`State::taken`]. `None` for a
+    /// sticky choice.
+    #[inline]
+    pub fn once_only_id(&self, choice_id: u32) -> Option<u32> {
+        match self.once_of[choice_id as usize] {
+            STICKY => None,
+            t => Some(t),
+        }
+    }
+
+    /// How many once-only choices the story has: the bits of [`State::taken`].
+    pub fn once_only_count(&self) -> u32 {
+        self.once_count
+    }
+
+    /// Records that play entered `node`, if some `seen()` asks about it.
+    #[inline]
+    fn mark_entered(&self, seen: &mut [u64], node: NodeId) {
+        if self.tracked[node as usize] {
+            set_bit(seen, node as usize);
+        }
+    }
+
     /// The state before the start node is entered.
     pub fn initial_state(&self) -> State {
         State {
             node: self.story.start,
             vars: self.story.variables.iter().map(|v| v.init).collect(),
-            taken: vec![0; (self.choice_count as usize).div_ceil(64)],
-            seen: vec![0; self.story.nodes.len().div_ceil(64)],
+            taken: vec![0; (self.once_count as usize).div_ceil(64)],
+            seen: vec![0; self.seen_words],
         }
     }
 
@@ -207,7 +276,9 @@ impl<'s> Runner<'s> {
     /// Whether choice `index` of the scene `state` waits at is offered.
     pub fn is_available(&self, state: &State, index: usize) -> bool {
         let choice = &self.story.nodes[state.node as usize].choices[index];
-        if !choice.sticky && state.has_taken(self.choice_id(state.node, index)) {
+        if !choice.sticky
+            && state.has_taken(self.once_of[self.choice_id(state.node, index) as usize])
+        {
             return false;
         }
         choice.guard.as_ref().is_none_or(|g| eval(g, state) != 0)
@@ -227,7 +298,7 @@ impl<'s> Runner<'s> {
         let choice = &story.nodes[state.node as usize].choices[index];
         if !choice.sticky {
             let id = self.choice_id(state.node, index);
-            set_bit(&mut state.taken, id as usize);
+            set_bit(&mut state.taken, self.once_of[id as usize] as usize);
         }
         let mut rated = MoveRating::default();
         let next = exec(story, &choice.body, state, &mut rated, sink);
@@ -251,7 +322,7 @@ impl<'s> Runner<'s> {
         let (mut power, mut lam) = (1usize, 0usize);
         loop {
             state.node = node;
-            set_bit(&mut state.seen, node as usize);
+            self.mark_entered(&mut state.seen, node);
             if hops == 0 {
                 if self.may_divert[node as usize] {
                     self.chain.origin.clone_from(state);
@@ -296,13 +367,17 @@ impl<'s> Runner<'s> {
 
     /// Enters `s.node` without reporting anything and runs its body: the divert
     /// target, if the body diverts.
-    fn step_quietly(story: &Story, s: &mut State) -> Option<NodeId> {
-        set_bit(&mut s.seen, s.node as usize);
+    fn step_quietly(story: &Story, tracked: &[bool], s: &mut State) -> Option<NodeId> {
+        if tracked[s.node as usize] {
+            set_bit(&mut s.seen, s.node as usize);
+        }
         let body = &story.nodes[s.node as usize].body;
         let next = exec(story, body, s, &mut MoveRating::default(), &mut ());
         if let Some(t) = next {
             s.node = t;
-            set_bit(&mut s.seen, t as usize);
+            if tracked[t as usize] {
+                set_bit(&mut s.seen, t as usize);
+            }
         }
         next
     }
@@ -317,7 +392,7 @@ impl<'s> Runner<'s> {
         c.probe.clone_from(at);
         for _ in 0..lam {
             set_bit(&mut c.in_loop, c.probe.node as usize);
-            if Self::step_quietly(story, &mut c.probe).is_none() {
+            if Self::step_quietly(story, &self.tracked, &mut c.probe).is_none() {
                 break;
             }
         }
@@ -327,7 +402,7 @@ impl<'s> Runner<'s> {
             if get_bit(&c.in_loop, c.probe.node as usize) {
                 return c.probe.node;
             }
-            if Self::step_quietly(story, &mut c.probe).is_none() {
+            if Self::step_quietly(story, &self.tracked, &mut c.probe).is_none() {
                 break;
             }
         }
@@ -348,7 +423,7 @@ impl<'s> Runner<'s> {
         c.probe.clone_from(&c.mark);
         let mut lam = 0usize;
         for k in 1..=DIVERT_LIMIT {
-            if Self::step_quietly(story, &mut c.probe).is_none() {
+            if Self::step_quietly(story, &self.tracked, &mut c.probe).is_none() {
                 break;
             }
             if same_configuration(&c.probe, &c.mark) {
@@ -359,7 +434,7 @@ impl<'s> Runner<'s> {
         if lam > 0 {
             c.probe.clone_from(&c.origin);
             for _ in 0..DIVERT_LIMIT - lam {
-                Self::step_quietly(story, &mut c.probe);
+                Self::step_quietly(story, &self.tracked, &mut c.probe);
             }
             if same_configuration(&c.probe, &c.mark) {
                 let at = std::mem::take(&mut self.chain.mark);
