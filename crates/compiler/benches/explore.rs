@@ -2,10 +2,15 @@
 //! several variables, in states per second. `explore` is the breadth-first search
 //! alone; `soundness` adds the components and the diagnostics, as `threshold check`
 //! runs them. `checks` proves the author's checks on the explored graph: none (what a
-//! story without checks pays), one, and four of every form.
+//! story without checks pays), one, and four of every form. `growth` checks and maps
+//! stories of 8,000 to 64,000 scenes (`Params::scale_bench`), in scenes per second:
+//! the figure stays level when the work grows in proportion to the story.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
-use threshold_compiler::{checks, lower, soundness, Graph, Limits, Source, DEFAULT_MAX_STATES};
+use threshold_compiler::graph_export::StoryMap;
+use threshold_compiler::{
+    check, checks, lower, soundness, CheckOptions, Graph, Limits, Source, DEFAULT_MAX_STATES,
+};
 use threshold_runtime::ir::Story;
 use threshold_testgen::{generate, Params};
 
@@ -93,5 +98,32 @@ fn prove(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, explore, prove);
+/// `check` (both phases, from the source text) and the story map (the search, the
+/// map, DOT and Mermaid, from the compiled story), as `threshold check` and
+/// `threshold graph` run them, on stories of growing size.
+fn growth(c: &mut Criterion) {
+    for scenes in [8_000usize, 16_000, 32_000, 64_000] {
+        let sources = vec![Source {
+            name: "growth.scene".to_string(),
+            text: generate(&Params::scale_bench(1, scenes)),
+        }];
+        let story = lower(&sources).story.expect("the growth story compiles");
+        let mut g = c.benchmark_group("growth");
+        g.sample_size(10);
+        g.throughput(Throughput::Elements(scenes as u64));
+        g.bench_function(format!("check/{scenes}"), |b| {
+            b.iter(|| check(black_box(&sources), CheckOptions::default()))
+        });
+        g.bench_function(format!("graph/{scenes}"), |b| {
+            b.iter(|| {
+                let graph = Graph::explore(black_box(&story), DEFAULT_MAX_STATES);
+                let map = StoryMap::new(&story, Some(&graph));
+                (map.to_dot(), map.to_mermaid())
+            })
+        });
+        g.finish();
+    }
+}
+
+criterion_group!(benches, explore, prove, growth);
 criterion_main!(benches);

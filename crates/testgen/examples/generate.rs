@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! generate static SEED SCENES                          the static-check benchmark's shape
+//! generate scale SEED SCENES                           the growth benchmark's shape
 //! generate sound SEED SCENES [INT_VARS LO HI [ONCE]]   a sound story (ONCE: % once-only)
 //! generate wild SEED                                   a small arbitrary story
 //! generate bench four_vars|once_only|state_limit       a benchmark story
@@ -23,6 +24,7 @@ fn main() {
     };
     let mut p = match args.first().map_or("sound", String::as_str) {
         "static" => Params::static_bench(seed, num(2, 10_000) as usize),
+        "scale" => Params::scale_bench(seed, num(2, 8_000) as usize),
         "sound" => Params::sound(seed, num(2, 100) as usize),
         "wild" => Params::wild(seed),
         "bench" => {
@@ -39,7 +41,7 @@ fn main() {
             print!("{}", generate(&p));
             return;
         }
-        other => panic!("unknown mode {other}: static, sound or wild"),
+        other => panic!("unknown mode {other}: static, scale, sound or wild"),
     };
     if args.len() > 5 {
         p = p.with_int_vars(num(3, 3) as usize, num(4, 0), num(5, 5));

@@ -103,6 +103,9 @@ pub struct Params {
     pub forward_span: usize,
     /// A blank line before each node header.
     pub blank_lines: bool,
+    /// Sound mode: each scene's way forward leads to the next scene, so that every
+    /// scene is reached.
+    pub chain: bool,
 }
 
 impl Params {
@@ -126,6 +129,7 @@ impl Params {
             outcomes_per_rating: 2,
             forward_span: 3,
             blank_lines: true,
+            chain: false,
         }
     }
 
@@ -169,6 +173,7 @@ impl Params {
             outcomes_per_rating: rng.below(2),
             forward_span: 3,
             blank_lines: true,
+            chain: false,
         }
     }
 
@@ -189,6 +194,28 @@ impl Params {
         let mut p = Params::sound(2, 20).with_int_vars(10, 0, 100);
         p.once_only = 0;
         p
+    }
+
+    /// A story for measuring how the checker and the story map grow with the story:
+    /// `scenes` scenes, one integer variable over `0..5` and one boolean, 3–4 sticky
+    /// unguarded choices a scene and no `seen()`, so that nearly every scene is
+    /// reached, the reachable states grow in proportion to the scenes (a few per
+    /// scene) and every state stays one word.
+    pub fn scale_bench(seed: u64, scenes: usize) -> Self {
+        Params {
+            int_vars: vec![(0, 5)],
+            bool_vars: 1,
+            min_choices: 3,
+            max_choices: 4,
+            once_only: 0,
+            guards: 0,
+            if_blocks: 5,
+            seen: 0,
+            forward_span: 2,
+            blank_lines: false,
+            chain: true,
+            ..Params::sound(seed, scenes)
+        }
     }
 
     /// Replaces the integer variables by `count` variables over `lo..hi`.
@@ -414,6 +441,8 @@ impl Gen<'_> {
         let back = !forward && self.rng.chance(p.back_edges);
         let t = if back {
             self.back_target(i)
+        } else if forward && p.chain && i + 1 < p.scenes {
+            format!("s{}", i + 1)
         } else {
             self.target(i)
         };
