@@ -280,7 +280,10 @@ fn the_memory_budget_stops_exploration_too() {
     let (message, states) = state_limit(&["--max-memory", "1"]);
     let states = states.as_u64().unwrap();
     assert!(message.contains("memory budget of 1 MiB"), "{message}");
-    assert!(message.contains(&format!("after {states} states")), "{message}");
+    assert!(
+        message.contains(&format!("after {states} states")),
+        "{message}"
+    );
     assert!((10_000..21_845).contains(&states), "{states}");
     let o = threshold(&["check", "--max-memory", "1", MANY]);
     assert!(stdout(&o).contains("`--max-memory`"), "{}", stdout(&o));
