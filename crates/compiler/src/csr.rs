@@ -31,6 +31,16 @@ impl<T: Copy + Default> Csr<T> {
         Csr { start, items }
     }
 
+    /// How many items all rows hold.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Whether no row holds an item.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
     /// The items of row `r`.
     pub fn row(&self, r: u32) -> &[T] {
         &self.items[self.start[r as usize] as usize..self.start[r as usize + 1] as usize]

@@ -93,6 +93,24 @@ pub(super) trait Scalar: Clone {
     ) -> bool;
 }
 
+/// The four operations of a [`Scalar`] whose type has them as operators on references.
+macro_rules! arithmetic {
+    () => {
+        fn add(&self, o: &Self) -> Self {
+            self + o
+        }
+        fn sub(&self, o: &Self) -> Self {
+            self - o
+        }
+        fn mul(&self, o: &Self) -> Self {
+            self * o
+        }
+        fn div(&self, o: &Self) -> Self {
+            self / o
+        }
+    };
+}
+
 impl Scalar for f64 {
     fn zero() -> Self {
         0.0
@@ -103,18 +121,7 @@ impl Scalar for f64 {
     fn recip(d: u32) -> Self {
         1.0 / f64::from(d)
     }
-    fn add(&self, o: &Self) -> Self {
-        self + o
-    }
-    fn sub(&self, o: &Self) -> Self {
-        self - o
-    }
-    fn mul(&self, o: &Self) -> Self {
-        self * o
-    }
-    fn div(&self, o: &Self) -> Self {
-        self / o
-    }
+    arithmetic!();
     fn is_zero(&self) -> bool {
         *self == 0.0
     }
@@ -145,18 +152,7 @@ impl Scalar for BigRational {
     fn recip(d: u32) -> Self {
         BigRational::new(1.into(), d.into())
     }
-    fn add(&self, o: &Self) -> Self {
-        self + o
-    }
-    fn sub(&self, o: &Self) -> Self {
-        self - o
-    }
-    fn mul(&self, o: &Self) -> Self {
-        self * o
-    }
-    fn div(&self, o: &Self) -> Self {
-        self / o
-    }
+    arithmetic!();
     fn is_zero(&self) -> bool {
         Zero::is_zero(self)
     }

@@ -4,6 +4,7 @@
 //! estimated from how fast the changes shrink, is below it too.
 
 use super::chain::{Chain, Sweeps};
+use crate::csr::Csr;
 
 /// Gauss–Seidel's stopping tolerance, relative to the values' sum.
 pub const TOLERANCE: f64 = 1e-12;
@@ -22,37 +23,24 @@ pub(super) fn gauss_seidel(
 ) -> bool {
     let m = members.len();
     let b: Vec<f64> = members.iter().map(|&s| flow[s as usize]).collect();
+    // Incoming edges within the component, as (source local index, weight), and what
+    // each state keeps of its own visits (less its self-loops).
     let mut keep = vec![1.0f64; m];
-    // Incoming edges within the component, as (source local index, weight).
-    let mut inc_start = vec![0usize; m + 1];
-    for &s in members {
-        for (t, _) in chain.g.successors(s) {
-            let i = local[t as usize];
-            if i != u32::MAX && t != s {
-                inc_start[i as usize + 1] += 1;
-            }
-        }
-    }
-    for i in 0..m {
-        inc_start[i + 1] += inc_start[i];
-    }
-    let mut fill = inc_start.clone();
-    let mut inc = vec![(0u32, 0.0f64); inc_start[m]];
     for (j, &s) in members.iter().enumerate() {
         let w = 1.0 / f64::from(chain.deg[s as usize]);
-        for (t, _) in chain.g.successors(s) {
-            let i = local[t as usize];
-            if i == u32::MAX {
-                continue;
-            }
-            if t == s {
-                keep[j] -= w;
-            } else {
-                inc[fill[i as usize]] = (j as u32, w);
-                fill[i as usize] += 1;
-            }
-        }
+        let loops = chain.g.successors(s).filter(|&(t, _)| t == s).count();
+        keep[j] -= w * loops as f64;
     }
+    let inc = Csr::build(m, || {
+        members.iter().enumerate().flat_map(move |(j, &s)| {
+            let w = 1.0 / f64::from(chain.deg[s as usize]);
+            chain
+                .g
+                .successors(s)
+                .filter(move |&(t, _)| t != s && local[t as usize] != u32::MAX)
+                .map(move |(t, _)| (local[t as usize], (j as u32, w)))
+        })
+    });
     let mut x = b.clone();
     let mut converged = false;
     let mut previous = f64::INFINITY;
@@ -65,7 +53,7 @@ pub(super) fn gauss_seidel(
         let (mut moved, mut total) = (0.0f64, 0.0f64);
         for i in 0..m {
             let mut v = b[i];
-            for &(j, w) in &inc[inc_start[i]..inc_start[i + 1]] {
+            for &(j, w) in inc.row(i as u32) {
                 v += x[j as usize] * w;
             }
             v /= keep[i];
