@@ -2266,6 +2266,31 @@ mod tests {
         )
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 200, ..Default::default() })]
+
+        /// On random stories (dead ends, loops, divert loops, once-only choices, `seen()`),
+        /// the search with its memo of transitions finds the same graph as the search
+        /// that runs every transition.
+        #[test]
+        fn the_memo_changes_nothing_on_random_stories(seed in proptest::prelude::any::<u64>(), sound in proptest::prelude::any::<bool>()) {
+            let p = if sound {
+                let mut p = Params::sound(seed, 2 + (seed % 6) as usize).with_int_vars(2, 0, 3);
+                p.once_only = 20;
+                p
+            } else {
+                Params::wild(seed)
+            };
+            let story = test_story(&generate(&p));
+            let memo = Graph::explore_with(&story, Limits::states(20_000), IndexForm::Best);
+            let plain = Graph::explore_with(&story, Limits::states(20_000), IndexForm::NoMemo);
+            proptest::prop_assert!(record(&memo) == record(&plain), "seed {}", seed);
+            proptest::prop_assert_eq!(&memo.entered, &plain.entered);
+            proptest::prop_assert_eq!(&memo.offered, &plain.offered);
+            proptest::prop_assert_eq!(memo.stopped, plain.stopped);
+        }
+    }
+
     /// The forms of the index find the same states in the same order, through every
     /// growth of their slots, and stop at the same state limit; the memo of
     /// transitions changes nothing either, whatever the width of its entries.
