@@ -42,15 +42,7 @@ pub fn clean(text: &str) -> String {
 
 /// [`clean`], and the text kept on one line (newlines and tabs become spaces).
 pub fn clean_line(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '\n' | '\t' => out.push(' '),
-            c if is_unsafe(c) => push_visible(&mut out, c),
-            c => out.push(c),
-        }
-    }
-    out
+    threshold_compiler::graph_export::visible(text)
 }
 
 /// A path as it is shown in a message: [`clean`], and newlines and tabs shown as
@@ -210,6 +202,10 @@ mod tests {
         use threshold_compiler::graph_export as map;
         let raw = "a\u{1b}[2J\u{7}\u{9b}\u{7f}\u{202e}b\u{2066}\tc\nd é";
         assert_eq!(map::visible(raw), clean_line(raw));
+        assert_eq!(
+            clean_line(raw),
+            r"a\u{1b}[2J\u{7}\u{9b}\u{7f}\u{202e}b\u{2066} c d é"
+        );
     }
 
     #[test]

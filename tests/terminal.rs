@@ -15,21 +15,10 @@ const HOSTILE: &str = "tests/fixtures/terminal/hostile.scene";
 const BROKEN: &str = "tests/fixtures/terminal/broken.scene";
 const RLO: char = '\u{202e}';
 
-/// What must never be written raw: C0 controls but newline and tab, DEL, C1 controls,
-/// bidirectional embeddings, overrides, isolates and marks, U+2028 and U+2029.
-fn is_unsafe(c: char) -> bool {
-    matches!(
-        c,
-        '\u{0}'..='\u{8}'
-            | '\u{b}'..='\u{1f}'
-            | '\u{7f}'..='\u{9f}'
-            | '\u{61c}'
-            | '\u{200e}'
-            | '\u{200f}'
-            | '\u{2028}'..='\u{202e}'
-            | '\u{2066}'..='\u{2069}'
-    )
-}
+/// What must never be written raw: the project's one rule (C0 controls but newline and
+/// tab, DEL, C1 controls, bidirectional embeddings, overrides, isolates and marks,
+/// U+2028 and U+2029), tested on its own in `graph_export`.
+use threshold_compiler::graph_export::is_unsafe;
 
 fn assert_safe(what: &str, text: &str) {
     if let Some((i, c)) = text.char_indices().find(|&(_, c)| is_unsafe(c)) {

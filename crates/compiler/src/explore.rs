@@ -1980,6 +1980,12 @@ impl Graph {
         self.edges.len()
     }
 
+    /// The number, in the flat list of all edges, of state `i`'s first edge: its
+    /// [`Graph::successors`] are numbered from there on.
+    pub fn first_edge(&self, i: u32) -> usize {
+        self.edge_start[i as usize] as usize
+    }
+
     /// The successors of state `i`, each with the index of the choice that leads there.
     pub fn successors(&self, i: u32) -> impl Iterator<Item = (u32, u32)> + '_ {
         let (a, b) = (

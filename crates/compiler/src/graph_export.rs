@@ -529,8 +529,8 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 /// Whether a character must not reach a terminal raw: C0 controls other than newline
 /// and tab, DEL, C1 controls, bidirectional embeddings, overrides, isolates and marks
 /// (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C), and U+2028/U+2029. The
-/// same rule as the CLI's `text::is_unsafe` (a test there holds them equal): the map
-/// is printed to a terminal, so its labels are sanitised here, where they are made.
+/// one rule every writer of the CLI uses too (`text::is_unsafe` is this function): the
+/// map is printed to a terminal, so its labels are sanitised here, where they are made.
 pub fn is_unsafe(c: char) -> bool {
     matches!(
         c,
@@ -607,6 +607,26 @@ pub fn mermaid_escape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_unsafe_characters_are_exactly_the_listed_ranges() {
+        let unsafe_ranges = [
+            (0x0, 0x8),
+            (0xb, 0x1f),
+            (0x7f, 0x9f),
+            (0x61c, 0x61c),
+            (0x200e, 0x200f),
+            (0x2028, 0x202e),
+            (0x2066, 0x2069),
+        ];
+        for c in (0..=0x10ffffu32).filter_map(char::from_u32) {
+            let listed = unsafe_ranges
+                .iter()
+                .any(|&(lo, hi)| (lo..=hi).contains(&u32::from(c)));
+            assert_eq!(is_unsafe(c), listed, "{:x}", u32::from(c));
+        }
+        assert!(!is_unsafe('\n') && !is_unsafe('\t') && !is_unsafe('é'));
+    }
 
     fn story(text: &str) -> Story {
         crate::test_story(text)

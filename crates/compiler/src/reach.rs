@@ -23,8 +23,6 @@ pub struct Reach {
     pub to_good: Vec<Option<Cost>>,
     /// The move rating of every edge, in [`Graph::successors`] order.
     ratings: Vec<Option<Rating>>,
-    /// Where each state's edges start in `ratings`.
-    starts: Vec<usize>,
 }
 
 /// The better of two ratings (`None` is worse than any rating).
@@ -103,13 +101,12 @@ impl Reach {
             best,
             to_good,
             ratings,
-            starts: edge_starts(graph),
         }
     }
 
     /// The move rating of the choice with index `choice` out of state `i`.
     pub fn edge_rating(&self, graph: &Graph, i: u32, choice: u32) -> Option<Rating> {
-        let e0 = self.starts[i as usize];
+        let e0 = graph.first_edge(i);
         graph
             .successors(i)
             .position(|(_, c)| c == choice)
@@ -125,7 +122,7 @@ impl Reach {
         while let Some(d) = self.to_good[at as usize].filter(|d| d.choices > 0) {
             // Successors come in source order, so the first optimal one has the
             // smallest choice number.
-            let e0 = self.starts[at as usize];
+            let e0 = graph.first_edge(at);
             let Some((_, (t, c))) = graph.successors(at).enumerate().find(|&(k, (t, _))| {
                 let poor = self.ratings[e0 + k] != Some(Rating::Good);
                 self.to_good[t as usize].map(|x| x.after(poor)) == Some(d)
@@ -154,18 +151,6 @@ impl Cost {
             choices: self.choices + 1,
         }
     }
-}
-
-/// Where each state's edges start in the flat list of edges.
-fn edge_starts(graph: &Graph) -> Vec<usize> {
-    let mut v = Vec::with_capacity(graph.len() + 1);
-    let mut at = 0;
-    for i in 0..graph.len() as u32 {
-        v.push(at);
-        at += graph.successors(i).count();
-    }
-    v.push(at);
-    v
 }
 
 /// Records the rating a transition gives its move.
