@@ -7,9 +7,11 @@
 //! generate sound SEED SCENES [INT_VARS LO HI [ONCE]]   a sound story (ONCE: % once-only)
 //! generate wild SEED                                   a small arbitrary story
 //! generate bench four_vars|once_only|state_limit       a benchmark story
+//! generate six_dials [DIALS STEPS]                     the six-dial shape (6, 12)
+//! generate once_only_hub [TOPICS]                      the once-only-hub shape (22)
 //! ```
 
-use threshold_testgen::{generate, Params};
+use threshold_testgen::{generate, once_only_hub, six_dials_with, Params};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -17,6 +19,20 @@ fn main() {
         args.get(i)
             .map_or(default, |a| a.parse().expect("a number"))
     };
+    match args.first().map(String::as_str) {
+        Some("six_dials") => {
+            print!(
+                "{}",
+                six_dials_with(num(1, 6) as usize, num(2, 12) as usize)
+            );
+            return;
+        }
+        Some("once_only_hub") => {
+            print!("{}", once_only_hub(num(1, 22) as usize));
+            return;
+        }
+        _ => {}
+    }
     let seed = if args.first().is_some_and(|m| m == "bench") {
         0
     } else {
@@ -41,7 +57,9 @@ fn main() {
             print!("{}", generate(&p));
             return;
         }
-        other => panic!("unknown mode {other}: static, scale, sound or wild"),
+        other => panic!(
+            "unknown mode {other}: static, scale, sound, wild, bench, six_dials or once_only_hub"
+        ),
     };
     if args.len() > 5 {
         p = p.with_int_vars(num(3, 3) as usize, num(4, 0), num(5, 5));

@@ -13,8 +13,17 @@
 //!   guards that never open, once-only choices that run out, scenes without choices
 //!   whose diverts run in a circle, loops with no exit. They feed property tests that
 //!   compare the checker with brute force.
+//!
+//! [`shapes`] writes fixed story shapes for measuring the checker's search
+//! ([`six_dials`], [`once_only_hub`]), each with a hand-written baseline search.
 
 use std::fmt::Write as _;
+
+pub mod shapes;
+pub use shapes::{
+    once_only_hub, once_only_hub_baseline, six_dials, six_dials_baseline, six_dials_baseline_with,
+    six_dials_with,
+};
 
 /// A small deterministic pseudo-random generator (xorshift64*), seeded through
 /// splitmix64 so that nearby seeds give unrelated streams.
