@@ -7,7 +7,6 @@ pub mod csr;
 pub mod diagnostic;
 pub mod doors;
 pub mod explore;
-mod footprint;
 pub mod graph_export;
 mod lower;
 pub mod reach;

@@ -1,5 +1,5 @@
-//! What each choice's transition can read or write, as bits of a packed state; and a
-//! table of the transitions the search has already run, keyed by those bits.
+//! Footprints: what each choice's transition can read or write, as runs of bits of a
+//! packed state.
 //!
 //! Taking a choice reads and writes only a few variables: its guard, its body, the
 //! bodies of the nodes its diverts can reach, and the guards and once-only marks of
@@ -7,19 +7,24 @@
 //! in the state passes through unchanged. So two states at the same node that agree on
 //! those bits — the choice's *footprint* — take the choice to targets that agree
 //! outside the footprint with their sources and agree with each other inside it. The
-//! search runs the runtime's transition once per choice and footprint value, stores
-//! the result here, and reuses it for every other state that shares it.
+//! memo ([`super::memo`]) runs the runtime's transition once per choice and footprint
+//! value and reuses the result for every other state that shares it.
 //!
 //! The footprint is an over-approximation found from the IR alone: every branch of
 //! every `{if}` counts, and every node a divert names. Text is left out: lines and
-//! notes are read by the player, never by the transition. Debug builds check each
-//! reused result against a fresh run of the transition.
+//! notes are read by the player, never by the transition. [`expr_mask`] and
+//! [`block_mask`] match every expression and statement form without a wildcard, so a
+//! new form that reads state does not compile until its footprint is written; debug
+//! builds check each reused result against a fresh run of the transition, and a
+//! property test holds the memoised search to one without the memo.
 
 use threshold_runtime::ir::{AssignOp, Block, Expr, NodeId, Stmt, Story};
-use threshold_runtime::Stop;
 
-use crate::explore::Layout;
+use super::layout::Layout;
 
+/// The most bits a memo entry holds below its kind: a footprint of more bits gets no
+/// table, and a one-word state of more bits keeps its footprints gathered.
+pub(super) const VALUE_BITS: u32 = 61;
 /// The widest footprint key (node field excluded) that gets a table: 2^18 entries,
 /// a megabyte of four-byte entries whose pages are touched only where keys fall.
 /// A choice without a table runs the transition every time, which costs about a
@@ -33,16 +38,16 @@ const MAX_REACH: usize = 64;
 /// Contiguous bits of a packed state: `mask` (of `len` low bits) shifted by `shift`
 /// in word `word`.
 #[derive(Debug, Clone, Copy)]
-struct Run {
-    word: u32,
-    shift: u32,
-    len: u32,
-    mask: u64,
+pub(super) struct Run {
+    pub(super) word: u32,
+    pub(super) shift: u32,
+    pub(super) len: u32,
+    pub(super) mask: u64,
 }
 
 /// Gathers the bits of `runs` from `words`, low to high.
 #[inline]
-fn gather(runs: &[Run], words: &[u64]) -> u64 {
+pub(super) fn gather(runs: &[Run], words: &[u64]) -> u64 {
     let mut k = 0u64;
     let mut at = 0u32;
     for r in runs {
@@ -54,7 +59,7 @@ fn gather(runs: &[Run], words: &[u64]) -> u64 {
 
 /// Puts bits gathered by [`gather`] back into `words`.
 #[inline]
-fn scatter(runs: &[Run], mut bits: u64, words: &mut [u64]) {
+pub(super) fn scatter(runs: &[Run], mut bits: u64, words: &mut [u64]) {
     for r in runs {
         let w = &mut words[r.word as usize];
         *w = (*w & !(r.mask << r.shift)) | ((bits & r.mask) << r.shift);
@@ -97,20 +102,35 @@ fn runs_of(mask: &[u64]) -> Vec<Run> {
 /// and stored results keep the target's bits in place rather than gathered, which
 /// makes applying one a single mask operation.
 #[derive(Debug, Clone)]
-struct Footprint {
-    key: Vec<Run>,
-    all: Vec<Run>,
-    word: Option<u64>,
+pub(super) struct Footprint {
+    pub(super) key: Vec<Run>,
+    pub(super) all: Vec<Run>,
+    pub(super) word: Option<u64>,
     /// Bits in `key`.
-    bits: u32,
+    pub(super) bits: u32,
     /// Bits in `all`.
-    all_bits: u32,
+    pub(super) all_bits: u32,
 }
 
 impl Footprint {
+    /// The key of the source state `words`: its footprint bits that can matter,
+    /// gathered low to high.
+    #[inline]
+    pub(super) fn key_of(&self, words: &[u64]) -> u64 {
+        match self.word {
+            // One word: no word index to look up for each run.
+            Some(_) => self
+                .key
+                .iter()
+                .rev()
+                .fold(0, |k, r| (k << r.len) | ((words[0] >> r.shift) & r.mask)),
+            None => gather(&self.key, words),
+        }
+    }
+
     /// The target's footprint bits, as a table entry holds them.
     #[inline]
-    fn take(&self, target: &[u64]) -> u64 {
+    pub(super) fn take(&self, target: &[u64]) -> u64 {
         match self.word {
             Some(m) => target[0] & m,
             None => gather(&self.all, target),
@@ -119,7 +139,7 @@ impl Footprint {
 
     /// Puts footprint bits taken by [`Footprint::take`] into `target`.
     #[inline]
-    fn give(&self, bits: u64, target: &mut [u64]) {
+    pub(super) fn give(&self, bits: u64, target: &mut [u64]) {
         match self.word {
             Some(m) => target[0] = (target[0] & !m) | bits,
             None => scatter(&self.all, bits, target),
@@ -127,105 +147,22 @@ impl Footprint {
     }
 }
 
-/// The most runs of bits a [`WordPrint`] gathers itself.
-const WORD_RUNS: usize = 4;
-
-/// A choice's footprint in the flat form the search's loop for one-word states reads:
-/// no vector to follow, and a key gathered in a fixed number of steps.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct WordPrint {
-    /// The entry of the choice's first footprint value.
-    start: usize,
-    /// `(down, mask)`: the key's runs, each moved down by `down` bits to its place
-    /// in the key and masked there (unused runs have a zero mask). Runs go low to
-    /// high, so none moves up: each starts at or above the sum of the lengths of
-    /// the runs below it.
-    runs: [(u32, u64); WORD_RUNS],
-    /// The key has more runs than `runs` holds, or the choice has no table, and
-    /// [`Memo::locate`] answers.
-    many: bool,
-    /// The bits of the state a stored result replaces.
-    pub all: u64,
-}
-
-/// What the table knows about a choice from a state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Known {
-    /// Not offered there.
-    Unavailable,
-    /// Offered; the transition stops with this stop.
-    Taken(Stop),
-}
-
-/// What a table entry holds, in its top three bits; the bits below hold the target's
-/// footprint bits (as [`Footprint::take`] gives them), or a divert loop's node.
-const KIND_SHIFT: u32 = 61;
-const UNKNOWN: u64 = 0;
-const UNAVAILABLE: u64 = 1;
-const CHOICE: u64 = 2;
-const OUTCOME: u64 = CHOICE + 1;
-const DEAD_END: u64 = CHOICE + 2;
-const DIVERT_LOOP: u64 = 5;
-
-/// A memo table's entry: eight bytes, or four when every footprint's bits and every
-/// node number fit below the kind ([`Entry::KIND_SHIFT`]), which puts twice as many
-/// entries in a cache line.
-pub(crate) trait Entry: Copy + std::fmt::Debug {
-    /// Where the entry's kind starts.
-    const KIND_SHIFT: u32;
-    fn from_bits(e: u64) -> Self;
-    fn bits(self) -> u64;
-}
-
-impl Entry for u64 {
-    const KIND_SHIFT: u32 = KIND_SHIFT;
-    #[inline]
-    fn from_bits(e: u64) -> Self {
-        e
-    }
-    #[inline]
-    fn bits(self) -> u64 {
-        self
-    }
-}
-
-impl Entry for u32 {
-    const KIND_SHIFT: u32 = 29;
-    #[inline]
-    fn from_bits(e: u64) -> Self {
-        e as u32
-    }
-    #[inline]
-    fn bits(self) -> u64 {
-        u64::from(self)
-    }
-}
-
-/// The footprint of every choice that has one small enough, and one table entry for
-/// each value of each footprint, all in one vector (its pages are only touched when
-/// first used).
+/// The footprints of a story's choices (by story-wide id; `None` for a choice that
+/// gets no table) and where each one's memo entries start, before the width of an
+/// entry is chosen.
 #[derive(Debug)]
-pub(crate) struct Memo<E> {
-    prints: Vec<Option<Footprint>>,
-    /// Where each choice's entries start in `table`.
-    start: Vec<usize>,
-    table: Vec<E>,
-}
-
-/// The footprints of a story's choices and where each one's entries start, before
-/// the width of an entry is chosen.
-#[derive(Debug)]
-pub(crate) struct Footprints {
-    prints: Vec<Option<Footprint>>,
-    start: Vec<usize>,
-    entries: usize,
+pub(super) struct Footprints {
+    pub(super) prints: Vec<Option<Footprint>>,
+    /// Where each choice's entries start (`usize::MAX` for a choice without a table).
+    pub(super) start: Vec<usize>,
+    pub(super) entries: usize,
     /// The widest value an entry holds below its kind, in bits.
-    width: u32,
+    pub(super) width: u32,
 }
 
 impl Footprints {
     /// The footprints of `story`'s choices packed by `layout`.
-    pub fn new(story: &Story, layout: &Layout) -> Footprints {
+    pub(super) fn new(story: &Story, layout: &Layout) -> Footprints {
         let nodes: Vec<NodeMask> = story
             .nodes
             .iter()
@@ -251,7 +188,7 @@ impl Footprints {
                     choice_footprint(story, layout, &nodes, &choice_base, &mut scratch, c, id);
                 if let Some(f) = &fp {
                     let size = 1usize << f.bits;
-                    if f.all_bits > KIND_SHIFT || entries + size > MAX_ENTRIES {
+                    if f.all_bits > VALUE_BITS || entries + size > MAX_ENTRIES {
                         fp = None;
                     } else {
                         start.push(entries);
@@ -284,164 +221,11 @@ impl Footprints {
             width,
         }
     }
-
-    /// Whether entries of type `E` hold every value of these footprints.
-    pub fn fit<E: Entry>(&self) -> bool {
-        self.width <= E::KIND_SHIFT
-    }
-
-    /// The memo, with empty entries of type `E`, which must [`fit`](Self::fit).
-    pub fn memo<E: Entry>(self) -> Memo<E> {
-        assert!(self.fit::<E>(), "memo entries too narrow");
-        Memo {
-            prints: self.prints,
-            start: self.start,
-            table: vec![E::from_bits(UNKNOWN); self.entries],
-        }
-    }
 }
 
 /// The bits every number below `n` fits in.
 fn bits_of(n: usize) -> u32 {
     usize::BITS - n.saturating_sub(1).leading_zeros()
-}
-
-impl<E: Entry> Memo<E> {
-    /// Where the entry for taking `choice` from the state `words` is (`None` when the
-    /// choice has no table).
-    #[inline]
-    pub fn locate(&self, choice: u32, words: &[u64]) -> Option<usize> {
-        let fp = self.prints[choice as usize].as_ref()?;
-        let key = match fp.word {
-            // One word: no word index to look up for each run.
-            Some(_) => fp
-                .key
-                .iter()
-                .rev()
-                .fold(0, |k, r| (k << r.len) | ((words[0] >> r.shift) & r.mask)),
-            None => gather(&fp.key, words),
-        };
-        Some(self.start[choice as usize] + key as usize)
-    }
-
-    /// Every choice's footprint in the flat one-word form, when states are one word
-    /// with room for the entry kind above them (as [`Footprint::word`] says).
-    pub fn word_prints(&self) -> Option<Vec<WordPrint>> {
-        let mut out = Vec::with_capacity(self.prints.len());
-        for (fp, &start) in self.prints.iter().zip(&self.start) {
-            let Some(fp) = fp else {
-                out.push(WordPrint {
-                    start,
-                    runs: [(0, 0); WORD_RUNS],
-                    many: true,
-                    all: 0,
-                });
-                continue;
-            };
-            let mut runs = [(0, 0); WORD_RUNS];
-            let mut at = 0;
-            let mut down_only = true;
-            for (slot, r) in runs.iter_mut().zip(&fp.key) {
-                down_only &= r.shift >= at;
-                *slot = (r.shift.saturating_sub(at), r.mask << at);
-                at += r.len;
-            }
-            out.push(WordPrint {
-                start,
-                runs,
-                many: fp.key.len() > WORD_RUNS || !down_only,
-                all: fp.word?,
-            });
-        }
-        Some(out)
-    }
-
-    /// Where the entry for taking `choice` (whose flat footprint is `p`) from the
-    /// one-word state `s` is; `usize::MAX` when the choice has no table.
-    #[inline]
-    pub fn word_locate(&self, choice: u32, p: &WordPrint, s: u64) -> usize {
-        if p.many {
-            return self.locate(choice, &[s]).unwrap_or(usize::MAX);
-        }
-        let mut key = 0u64;
-        for &(down, mask) in &p.runs {
-            key |= (s >> down) & mask;
-        }
-        p.start + key as usize
-    }
-
-    /// Reads the entries at `at` before any is needed: the reads do not depend on
-    /// each other, so their cache misses overlap.
-    pub fn touch(&self, at: impl Iterator<Item = usize>) {
-        let mut acc = 0u64;
-        for i in at {
-            acc ^= self.table[i].bits();
-        }
-        std::hint::black_box(acc);
-    }
-
-    /// What is known of taking `choice` from a state whose entry is at `at`, with
-    /// the target's footprint bits for [`Memo::apply`]; `None` until the transition
-    /// has run and [`Memo::put`] stored it.
-    ///
-    /// The common kinds (the three stops that have a target state) are told apart by
-    /// a table rather than a branch, which the processor would often guess wrong.
-    #[inline]
-    pub fn read(&self, at: usize) -> Option<(Known, u64)> {
-        const TAKEN: [Stop; 3] = [Stop::Choice, Stop::Outcome, Stop::DeadEnd];
-        let e = self.table[at].bits();
-        let r = e & !(u64::MAX << E::KIND_SHIFT);
-        let kind = e >> E::KIND_SHIFT;
-        if kind.wrapping_sub(CHOICE) < TAKEN.len() as u64 {
-            return Some((Known::Taken(TAKEN[(kind - CHOICE) as usize]), r));
-        }
-        match kind {
-            UNKNOWN => None,
-            UNAVAILABLE => Some((Known::Unavailable, 0)),
-            _ => Some((Known::Taken(Stop::DivertLoop { node: r as NodeId }), r)),
-        }
-    }
-
-    /// Turns `target`, a copy of the source state, into the target state, given the
-    /// footprint bits [`Memo::read`] returned for a choice taken (not to a divert
-    /// loop).
-    #[inline]
-    pub fn apply(&self, choice: u32, bits: u64, target: &mut [u64]) {
-        if let Some(fp) = &self.prints[choice as usize] {
-            fp.give(bits, target);
-        }
-    }
-
-    /// Stores what taking `choice` from `source` (whose entry is at `at`) came to:
-    /// for a taken choice, the stop and the `target` state.
-    pub fn put(&mut self, choice: u32, at: usize, source: &[u64], known: Known, target: &[u64]) {
-        let Some(fp) = &self.prints[choice as usize] else {
-            return;
-        };
-        let entry = match known {
-            Known::Unavailable => UNAVAILABLE << E::KIND_SHIFT,
-            Known::Taken(Stop::DivertLoop { node }) => {
-                (DIVERT_LOOP << E::KIND_SHIFT) | u64::from(node)
-            }
-            Known::Taken(stop) => {
-                if cfg!(debug_assertions) {
-                    let mut outside = source.to_vec();
-                    fp.give(fp.take(target), &mut outside);
-                    assert_eq!(
-                        outside, target,
-                        "choice {choice} wrote outside its footprint"
-                    );
-                }
-                let kind = match stop {
-                    Stop::Choice => CHOICE,
-                    Stop::Outcome => OUTCOME,
-                    _ => DEAD_END,
-                };
-                (kind << E::KIND_SHIFT) | fp.take(target)
-            }
-        };
-        self.table[at] = E::from_bits(entry);
-    }
 }
 
 /// Working space for finding footprints: which nodes a choice has reached, and the
@@ -545,7 +329,7 @@ fn choice_footprint(
             (1u64 << len) - 1
         },
     }));
-    let word = (layout.words() == 1 && layout.bits() <= KIND_SHIFT as usize)
+    let word = (layout.words() == 1 && layout.bits() <= VALUE_BITS as usize)
         .then(|| all.iter().fold(0, |m, r| m | (r.mask << r.shift)));
     let all_bits = all.iter().map(|r| r.len).sum();
     Some(Footprint {
@@ -635,11 +419,11 @@ fn expr_mask(e: &Expr, layout: &Layout, bits: &mut Sparse) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::test_story;
 
-    const STORY: &str = r#"title: "Footprints"
+    pub(crate) const STORY: &str = r#"title: "Footprints"
 start: s
 hidden a = 0 in 0..3 "A"
 hidden b = 0 in 0..3 "B"
@@ -682,7 +466,7 @@ Done.
         let story = test_story(STORY);
         let layout = Layout::new(&story);
         assert_eq!(layout.words(), 1);
-        let memo = Footprints::new(&story, &layout).memo::<u64>();
+        let memo = Footprints::new(&story, &layout);
         let var = |name: &str| {
             let v = story.variables.iter().position(|v| v.name == name).unwrap();
             layout.var_bits(v as u32).unwrap().1
@@ -706,170 +490,6 @@ Done.
         assert_eq!(key(2), 0);
         assert_eq!(all(2), var("d") | node);
     }
-
-    #[test]
-    fn a_stored_result_is_reused_for_states_that_share_the_footprint() {
-        let story = test_story(STORY);
-        let layout = Layout::new(&story);
-        let mut memo = Footprints::new(&story, &layout).memo::<u64>();
-        let mut runner = threshold_runtime::Runner::new(&story);
-        let (mut s, _) = runner.start(&mut ());
-        let pack = |s: &threshold_runtime::State| {
-            let mut w = [0u64];
-            layout.pack(s, &mut w);
-            w
-        };
-        // Two states at `s` that differ only in `d`, which Raise never touches.
-        s.vars[3] = 0;
-        let first = pack(&s);
-        s.vars[3] = 1;
-        let second = pack(&s);
-        let at = memo.locate(0, &first).unwrap();
-        assert_eq!(memo.locate(0, &second), Some(at));
-        assert_eq!(memo.read(at), None);
-        let mut next = s.clone();
-        next.vars[3] = 0;
-        let stop = runner.choose(&mut next, 0, &mut ());
-        memo.put(0, at, &first, Known::Taken(stop), &pack(&next));
-        // Reused for the second state: its `d` carries over, the rest is Raise's.
-        let mut expected = s.clone();
-        runner.choose(&mut expected, 0, &mut ());
-        let (known, bits) = memo.read(at).unwrap();
-        assert_eq!(known, Known::Taken(stop));
-        let mut target = second;
-        memo.apply(0, bits, &mut target);
-        assert_eq!(target, pack(&expected));
-    }
-
-    /// A choice that flips five variables with others between them: a footprint of
-    /// five runs, more than a [`WordPrint`] gathers itself.
-    const SCATTERED: &str = r#"title: "Scattered"
-start: s
-hidden v0 = false "V0"
-hidden v1 = false "V1"
-hidden v2 = false "V2"
-hidden v3 = false "V3"
-hidden v4 = false "V4"
-hidden v5 = false "V5"
-hidden v6 = false "V6"
-hidden v7 = false "V7"
-hidden v8 = false "V8"
-
-scene s
-+ Every other
-  ~ v0 = not v0, v2 = not v2, v4 = not v4, v6 = not v6, v8 = not v8
-  -> t
-+ {v0 or v3} Two
-  ~ v5 = true
-  -> s
-+ Leave
-  ~ v7 = true
-  -> done
-
-scene t
-+ Back
-  -> s
-
-outcome done good "Done"
-Done.
-"#;
-
-    /// The flat one-word form finds the same entry as the general form, for every
-    /// choice and many states, whether it gathers the key itself or leaves a key of
-    /// many runs to [`Memo::locate`].
-    #[test]
-    fn word_prints_locate_what_footprints_locate() {
-        let mut forms = (false, false);
-        for text in [STORY, SCATTERED] {
-            let story = test_story(text);
-            let layout = Layout::new(&story);
-            let memo = Footprints::new(&story, &layout).memo::<u64>();
-            let prints = memo.word_prints().expect("one-word states");
-            let mut x = 0x9E37_79B9_7F4A_7C15u64;
-            for _ in 0..2_000 {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                let state = x & (u64::MAX >> (64 - layout.bits()));
-                for (id, p) in prints.iter().enumerate() {
-                    let id = id as u32;
-                    assert_eq!(
-                        memo.word_locate(id, p, state),
-                        memo.locate(id, &[state]).unwrap_or(usize::MAX),
-                        "choice {id} from {state:#x}"
-                    );
-                }
-            }
-            for (p, fp) in prints.iter().zip(&memo.prints) {
-                if let Some(fp) = fp {
-                    assert_eq!(p.all, mask_of(&fp.all, 1)[0]);
-                    if p.many {
-                        forms.1 = true;
-                    } else {
-                        forms.0 = true;
-                    }
-                }
-            }
-        }
-        assert_eq!(forms, (true, true), "both forms of key are tried");
-    }
-
-    /// Memo entries take four bytes while every footprint's bits fit below the
-    /// entry's kind, and eight once a state of one word is wider than that.
-    #[test]
-    fn memo_entries_are_narrow_while_the_bits_fit() {
-        let small = test_story(STORY);
-        let f = Footprints::new(&small, &Layout::new(&small));
-        assert!(f.fit::<u32>() && f.fit::<u64>());
-        // Ten variables of three bits each: 30 bits and the node's, in one word.
-        let mut text = String::from("title: \"Wide\"\nstart: s\n");
-        for i in 0..10 {
-            text.push_str(&format!("hidden v{i} = 0 in 0..7 \"V{i}\"\n"));
-        }
-        text.push_str("\nscene s\n+ Raise\n");
-        for i in 0..10 {
-            text.push_str(&format!("  ~ v{i} += 1\n"));
-        }
-        text.push_str("  -> s\n+ Leave\n  -> done\n\noutcome done good \"Done\"\nDone.\n");
-        let wide = test_story(&text);
-        let layout = Layout::new(&wide);
-        assert_eq!(layout.words(), 1);
-        let f = Footprints::new(&wide, &layout);
-        assert!(!f.fit::<u32>() && f.fit::<u64>());
-    }
-
-    /// The search's loop for one-word states, which reads these forms, finds the
-    /// same graph as the general loop, without the memo or with a hash index, with
-    /// a direct table of slots or of bits only, and with memo entries of either
-    /// width.
-    #[test]
-    fn the_one_word_loop_finds_the_general_graph() {
-        use crate::explore::{Graph, IndexForm, Limits};
-        for text in [STORY, SCATTERED] {
-            let story = test_story(text);
-            let [best, plain, ids, bits, wide] = [
-                IndexForm::Best,
-                IndexForm::NoMemo,
-                IndexForm::Ids,
-                IndexForm::Bits,
-                IndexForm::WideMemo,
-            ]
-            .map(|form| Graph::explore_with(&story, Limits::default(), form));
-            assert!(best.len() > 3, "{} states: {text}", best.len());
-            for other in [&plain, &ids, &bits, &wide] {
-                assert_eq!(best.len(), other.len());
-                assert_eq!(best.kinds, other.kinds);
-                assert_eq!(best.parent, other.parent);
-                assert_eq!(best.parent_choice, other.parent_choice);
-                assert_eq!(best.offered, other.offered);
-                assert_eq!(best.entered, other.entered);
-                for i in 0..best.len() as u32 {
-                    assert!(best.successors(i).eq(other.successors(i)), "state {i}");
-                }
-            }
-        }
-    }
-
     /// Only a variable set at the top of the body before anything reads it is left
     /// out of the key.
     #[test]
