@@ -98,6 +98,15 @@ pub trait Sink {
     /// The rating of the move just taken, once its choice's body has run: the lowest
     /// rating among the rated notes that ran in it, or `None` (unrated).
     fn moved(&mut self, _rating: Option<Rating>) {}
+    /// The transition read variable `var`: an expression named it, or an effect
+    /// added to it or took from it.
+    fn read_var(&mut self, _var: VarId) {}
+    /// The transition read whether `node` was entered (`seen()`).
+    fn read_seen(&mut self, _node: NodeId) {}
+    /// The transition read whether the once-only choice numbered `once_id` was taken.
+    fn read_taken(&mut self, _once_id: u32) {}
+    /// The transition wrote variable `var`.
+    fn write_var(&mut self, _var: VarId) {}
 }
 
 impl Sink for () {}
@@ -275,13 +284,23 @@ impl<'s> Runner<'s> {
 
     /// Whether choice `index` of the scene `state` waits at is offered.
     pub fn is_available(&self, state: &State, index: usize) -> bool {
+        self.is_available_with(state, index, &mut ())
+    }
+
+    /// [`Runner::is_available`], telling `sink` what it reads.
+    pub fn is_available_with<S: Sink>(&self, state: &State, index: usize, sink: &mut S) -> bool {
         let choice = &self.story.nodes[state.node as usize].choices[index];
-        if !choice.sticky
-            && state.has_taken(self.once_of[self.choice_id(state.node, index) as usize])
-        {
-            return false;
+        if !choice.sticky {
+            let once = self.once_of[self.choice_id(state.node, index) as usize];
+            sink.read_taken(once);
+            if state.has_taken(once) {
+                return false;
+            }
         }
-        choice.guard.as_ref().is_none_or(|g| eval(g, state) != 0)
+        choice
+            .guard
+            .as_ref()
+            .is_none_or(|g| eval_with(g, state, sink) != 0)
     }
 
     /// The indices of the choices offered at `state`, in source order.
@@ -360,7 +379,7 @@ impl<'s> Runner<'s> {
             if n.is_outcome() {
                 return Stop::Outcome;
             }
-            let any = (0..n.choices.len()).any(|i| self.is_available(state, i));
+            let any = (0..n.choices.len()).any(|i| self.is_available_with(state, i, sink));
             return if any { Stop::Choice } else { Stop::DeadEnd };
         }
     }
@@ -477,7 +496,11 @@ fn exec<S: Sink>(
             }
             Stmt::Effects { effects } => {
                 for e in effects {
-                    let v = eval(&e.value, state);
+                    let v = eval_with(&e.value, state, sink);
+                    if e.op != AssignOp::Set {
+                        sink.read_var(e.var);
+                    }
+                    sink.write_var(e.var);
                     let var = &story.variables[e.var as usize];
                     let slot = &mut state.vars[e.var as usize];
                     let new = match e.op {
@@ -495,7 +518,7 @@ fn exec<S: Sink>(
             } => {
                 let body = branches
                     .iter()
-                    .find(|b| eval(&b.cond, state) != 0)
+                    .find(|b| eval_with(&b.cond, state, sink) != 0)
                     .map_or(otherwise.as_slice(), |b| b.body.as_slice());
                 if let Some(t) = exec(story, body, state, rated, sink) {
                     return Some(t);
@@ -508,20 +531,31 @@ fn exec<S: Sink>(
 
 /// Evaluates an expression in a state. Arithmetic saturates at the 64-bit limits.
 pub fn eval(e: &Expr, state: &State) -> i64 {
+    eval_with(e, state, &mut ())
+}
+
+/// [`eval`], telling `sink` each variable, `seen()` mark and once-only mark it reads.
+pub fn eval_with<S: Sink>(e: &Expr, state: &State, sink: &mut S) -> i64 {
     match e {
         Expr::Const(c) => *c,
-        Expr::Var(v) => state.vars[*v as usize],
-        Expr::Seen(n) => i64::from(state.has_seen(*n)),
+        Expr::Var(v) => {
+            sink.read_var(*v);
+            state.vars[*v as usize]
+        }
+        Expr::Seen(n) => {
+            sink.read_seen(*n);
+            i64::from(state.has_seen(*n))
+        }
         Expr::At(n) => i64::from(state.node == *n),
-        Expr::Not(x) => i64::from(eval(x, state) == 0),
-        Expr::Neg(x) => eval(x, state).saturating_neg(),
+        Expr::Not(x) => i64::from(eval_with(x, state, sink) == 0),
+        Expr::Neg(x) => eval_with(x, state, sink).saturating_neg(),
         Expr::Bin(op, a, b) => {
-            let a = eval(a, state);
+            let a = eval_with(a, state, sink);
             match op {
-                BinOp::Or => i64::from(a != 0 || eval(b, state) != 0),
-                BinOp::And => i64::from(a != 0 && eval(b, state) != 0),
+                BinOp::Or => i64::from(a != 0 || eval_with(b, state, sink) != 0),
+                BinOp::And => i64::from(a != 0 && eval_with(b, state, sink) != 0),
                 _ => {
-                    let b = eval(b, state);
+                    let b = eval_with(b, state, sink);
                     match op {
                         BinOp::Eq => i64::from(a == b),
                         BinOp::Ne => i64::from(a != b),

@@ -15,6 +15,7 @@ use threshold_runtime::{set_bit, Runner, Sink, State, Stop};
 use super::graph::{Bounds, Graph, Kind, NO_PARENT};
 use super::layout::{Layout, Width};
 use super::memo::{Known, Memoize, NO_ENTRY};
+use super::trie::Trace;
 
 /// How many states are expanded together.
 const BATCH: usize = 64;
@@ -43,8 +44,8 @@ pub(super) trait Numbering {
     /// Before the transitions of each of the batch's states in turn.
     fn state(&mut self, _g: &mut Graph) {}
     /// A transition of the batch, to the state packed as `target` (the source, for a
-    /// divert loop); false when the search must stop.
-    fn edge(&mut self, g: &mut Graph, step: Step, target: &[u64], bounds: &mut Bounds) -> bool;
+    /// divert loop).
+    fn edge(&mut self, g: &mut Graph, step: Step, target: &[u64], bounds: &mut Bounds);
     /// After the batch's transitions from the states `states`; false when the search
     /// must stop.
     fn end(&mut self, g: &mut Graph, states: std::ops::Range<usize>, bounds: &mut Bounds) -> bool;
@@ -73,12 +74,14 @@ struct Try {
 }
 
 /// What running a transition afresh needs: the runtime, the source state unpacked
-/// (the state `unpacked` of the graph, if any) and room for the target.
+/// (the state `unpacked` of the graph, if any), room for the target, and room for
+/// a trace's path of reads.
 struct Fresh<'r, 's> {
     runner: &'r mut Runner<'s>,
     cur: State,
     next: State,
     unpacked: usize,
+    reads: Vec<(u32, u64)>,
 }
 
 /// Explores the story from the empty graph `g` within `bounds`: states of `width`,
@@ -117,6 +120,7 @@ pub(super) fn search<W: Width, M: Memoize, N: Numbering>(
         cur: runner.initial_state(),
         next: runner.initial_state(),
         unpacked: usize::MAX,
+        reads: Vec::new(),
         runner,
     };
     // The memo entries of a batch's choices, in order: the state's choices in turn,
@@ -124,7 +128,7 @@ pub(super) fn search<W: Width, M: Memoize, N: Numbering>(
     let mut ats: Vec<usize> = Vec::new();
     let mut target = vec![0u64; w];
     let mut head = 0usize;
-    'search: while head < g.kinds.len()
+    while head < g.kinds.len()
         && !g.limited()
         && !g.over_budget(&bounds, numbering.bytes(g.kinds.len(), g.edges.len()))
     {
@@ -165,9 +169,7 @@ pub(super) fn search<W: Width, M: Memoize, N: Numbering>(
                     choice: index,
                     stop,
                 };
-                if !numbering.edge(&mut g, step, &target, &mut bounds) {
-                    break 'search;
-                }
+                numbering.edge(&mut g, step, &target, &mut bounds);
             }
         }
         if !numbering.end(&mut g, head..end, &mut bounds) {
@@ -210,10 +212,9 @@ fn transition<W: Width, M: Memoize>(
     let stored = if t.at == NO_ENTRY {
         None
     } else {
-        memo.read(t.at)
+        memo.read::<W>(t.id, t.at, target)
     };
-    if let Some((known, bits)) = stored {
-        memo.apply::<W>(t.id, bits, target);
+    if let Some(known) = stored {
         if cfg!(debug_assertions) {
             let source = source.to_vec();
             check_reuse(g, fresh, &source, t.index as usize, known, target);
@@ -225,18 +226,46 @@ fn transition<W: Width, M: Memoize>(
         g.layout.unpack(source, &mut fresh.cur);
         fresh.unpacked = h;
     }
-    let known = take_choice(
-        fresh.runner,
-        &g.layout,
-        &fresh.cur,
-        &mut fresh.next,
-        t.index as usize,
-        &mut g.entered,
-        target,
-    );
-    if t.at != NO_ENTRY && memoable(known) {
-        memo.put(t.id, t.at, &g.packed[h * w..(h + 1) * w], known, target);
-    }
+    let index = t.index as usize;
+    let source = &g.packed[h * w..(h + 1) * w];
+    let (cur, next) = (&fresh.cur, &mut fresh.next);
+    let known = if memo.traces(t.at) {
+        // The path of what the transition reads, for the read trie.
+        let reads = std::mem::take(&mut fresh.reads);
+        let mut trace = Trace::new(&g.layout, &mut g.entered, reads);
+        let known = take_choice(
+            fresh.runner,
+            &g.layout,
+            cur,
+            next,
+            index,
+            &mut trace,
+            target,
+        );
+        if let (Known::Taken(_), Some(bit)) = (known, g.layout.taken_bit(t.id)) {
+            trace.write(bit);
+        }
+        if memoable(known) {
+            memo.put(t.id, t.at, source, known, target, Some(&trace));
+        }
+        fresh.reads = trace.into_reads();
+        known
+    } else {
+        let mut entered = Entered(&mut g.entered);
+        let known = take_choice(
+            fresh.runner,
+            &g.layout,
+            cur,
+            next,
+            index,
+            &mut entered,
+            target,
+        );
+        if t.at != NO_ENTRY && memoable(known) {
+            memo.put(t.id, t.at, source, known, target, None);
+        }
+        known
+    };
     if matches!(known, Known::Taken(_)) {
         set_bit(&mut g.offered, t.id as usize);
     }
@@ -245,20 +274,20 @@ fn transition<W: Width, M: Memoize>(
 
 /// Runs the runtime's transition for choice `index` from `cur`, into `next`, and packs
 /// the state it stops at into `target` (left as it is for a divert loop).
-fn take_choice(
+fn take_choice<S: Sink>(
     runner: &mut Runner<'_>,
     layout: &Layout,
     cur: &State,
     next: &mut State,
     index: usize,
-    entered: &mut Vec<u64>,
+    sink: &mut S,
     target: &mut [u64],
 ) -> Known {
-    if !runner.is_available(cur, index) {
+    if !runner.is_available_with(cur, index, sink) {
         return Known::Unavailable;
     }
     next.clone_from(cur);
-    let stop = runner.choose(next, index, &mut Entered(entered));
+    let stop = runner.choose(next, index, sink);
     if !matches!(stop, Stop::DivertLoop { .. } | Stop::DivertLimit { .. }) {
         layout.pack(next, target);
     }
@@ -291,7 +320,7 @@ fn check_reuse(
         &fresh.cur,
         &mut fresh.next,
         index,
-        &mut g.entered,
+        &mut Entered(&mut g.entered),
         &mut fresh_target,
     );
     let node = fresh.cur.node;

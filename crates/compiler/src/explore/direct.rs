@@ -11,13 +11,22 @@ use super::bfs::{Numbering, Step};
 use super::graph::{kind_of, Bounds, Graph, Kind, NO_PARENT, NO_STATE};
 use super::layout::Layout;
 
-/// The most bytes a [`DirectIndex`] may take (within the memory budget, a quarter of
-/// it at most).
+/// The most bytes a [`DirectIndex`] of slots may take (within the memory budget, a
+/// quarter of it at most).
 pub(super) const DIRECT_MAX_BYTES: usize = 16 << 20;
+
+/// The most bytes a [`DirectIndex`] of bits only may take (within the memory budget,
+/// a quarter of it at most): a bit for each of 2^29 combinations. Its pages are
+/// touched only where states fall.
+pub(super) const DIRECT_BITS_MAX_BYTES: usize = 64 << 20;
 
 /// The combinations of one part of [`DirectIndex::number_in_parts`], in bits: a
 /// part's table of numbers takes 512 KiB.
 pub(super) const PART_BITS: u32 = 17;
+
+/// A table whose bitset is larger than this is read a batch at a time ahead of
+/// numbering: its reads would miss the cache.
+const READ_AHEAD_BYTES: usize = 16 << 20;
 
 /// Tags an edge whose target's number was known when the edge was added (a state
 /// it found, or a divert loop's marker): the rest of the edge is that number, not
@@ -65,6 +74,14 @@ pub(super) struct DirectIndex {
     bytes: Box<[[u32; 256]; DIRECT_WORD_BYTES]>,
     /// The new states of the batch not yet added to the graph.
     stage: Stage,
+    /// Whether the table is too large to stay in the cache, and the search reads its
+    /// bitset a batch at a time ahead of numbering.
+    pub(super) read_ahead: bool,
+    /// The batch's transitions to number, when reading ahead: each with its target
+    /// and the target's combination.
+    batch: Vec<(Step, u64, u32)>,
+    /// The search reached its limit or a divert chain's.
+    stopped: bool,
 }
 
 /// The most bytes of a packed state a direct table reads its number from.
@@ -126,6 +143,9 @@ impl DirectIndex {
             },
             bytes,
             stage: Stage::default(),
+            read_ahead: slots.div_ceil(8) > READ_AHEAD_BYTES,
+            batch: Vec::new(),
+            stopped: false,
         })
     }
 
@@ -233,6 +253,61 @@ impl DirectIndex {
         }
     }
 
+    /// Adds the edge of `step`, to the one-word state `target` of combination
+    /// `code`, numbering the target if it is new: the edge holds the target's
+    /// combination, or, tagged with [`NUMBERED`], the number of a target it adds or
+    /// of a divert loop's marker. A new target waits in the stage. Returns false
+    /// when the search must stop.
+    ///
+    /// Whether a target is new is not branched on: the processor would guess it
+    /// wrong about a third of the time, each time after waiting for the table's
+    /// bit, and throw away the work it began. The target is written to the stage
+    /// either way and counted only if new, and the edge chooses its value.
+    #[inline(always)]
+    fn number(&mut self, g: &mut Graph, step: Step, target: u64, code: usize, bounds: &mut Bounds) {
+        if self.stopped {
+            return;
+        }
+        match step.stop {
+            Stop::DivertLoop { node } => {
+                self.add_staged(g);
+                let id = g.divert_loop(node, step.from, step.choice, bounds);
+                g.push_edge(NUMBERED | id, step.choice);
+                return;
+            }
+            Stop::DivertLimit { node } => {
+                self.add_staged(g);
+                g.divert_limit(node);
+                self.stopped = true;
+                return;
+            }
+            _ => {}
+        }
+        let (word, bit) = (self.present[code / 64], 1u64 << (code % 64));
+        let new = word & bit == 0;
+        let stage = &mut self.stage;
+        if stage.len >= stage.room && new {
+            self.add_staged(g);
+            g.stopped = Some(bounds.stopped);
+            self.stopped = true;
+            return;
+        }
+        self.present[code / 64] = word | bit;
+        let id = (g.kinds.len() + stage.len) as u32;
+        stage.states[stage.len] = (target, step.from, step.choice, kind_of(step.stop));
+        stage.len += usize::from(new);
+        g.push_edge(if new { NUMBERED | id } else { code as u32 }, step.choice);
+    }
+
+    /// Opens the edge list of every state before `h` that has none yet (ending the
+    /// list of the one before): their edges are all added.
+    #[inline(always)]
+    fn close_states(&mut self, g: &mut Graph, h: usize) {
+        while g.edge_start.len() < h {
+            g.edge_start.push(g.edges.len() as u32);
+        }
+    }
+
     /// Adds the states waiting in the stage to the graph, in order.
     fn add_staged(&mut self, g: &mut Graph) {
         let stage = &mut self.stage;
@@ -271,9 +346,9 @@ fn number_tagged(edges: &mut [u32], number_of: impl Fn(usize) -> u32) {
     }
 }
 
-/// Whether a target is new is found by one bit of [`DirectIndex::present`], as the
-/// transition is read; an edge to a known target holds its combination until the
-/// search ends, when [`DirectIndex::number_edges`] turns it into the number.
+/// Whether a target is new is found by one bit of [`DirectIndex::present`], a batch
+/// at a time; an edge to a known target holds its combination until the search ends,
+/// when [`DirectIndex::number_edges`] turns it into the number.
 impl Numbering for DirectIndex {
     fn bytes(&self, states: usize, edges: usize) -> usize {
         let numbering = if self.slots.is_empty() {
@@ -317,63 +392,52 @@ impl Numbering for DirectIndex {
             self.stage.states.resize(choices, (0, 0, 0, Kind::Waiting));
         }
         self.stage.room = bounds.max_states.saturating_sub(g.state_count);
+        self.batch.clear();
     }
 
+    /// A small table numbers each state's targets at once, after opening its edge
+    /// list; a large one waits for the batch.
     #[inline(always)]
     fn state(&mut self, g: &mut Graph) {
-        g.edge_start.push(g.edges.len() as u32);
+        if !self.read_ahead {
+            g.edge_start.push(g.edges.len() as u32);
+        }
     }
 
-    /// Adds the edge, numbering the target if it is new: the edge holds the
-    /// target's combination, or, tagged with [`NUMBERED`], the number of a target
-    /// it adds or of a divert loop's marker. A new target waits in the stage.
-    ///
-    /// Whether a target is new is not branched on: the processor would guess it
-    /// wrong about a third of the time, each time after waiting for the table's
-    /// bit, and throw away the work it began. The target is written to the stage
-    /// either way and counted only if new, and the edge chooses its value.
+    /// A small table numbers each target at once; a large one waits for the batch.
     #[inline(always)]
-    fn edge(&mut self, g: &mut Graph, step: Step, target: &[u64], bounds: &mut Bounds) -> bool {
-        match step.stop {
-            Stop::DivertLoop { node } => {
-                self.add_staged(g);
-                let id = g.divert_loop(node, step.from, step.choice, bounds);
-                g.push_edge(NUMBERED | id, step.choice);
-                return true;
-            }
-            Stop::DivertLimit { node } => {
-                self.add_staged(g);
-                g.divert_limit(node);
-                return false;
-            }
-            _ => {}
+    fn edge(&mut self, g: &mut Graph, step: Step, target: &[u64], bounds: &mut Bounds) {
+        let code = match step.stop {
+            Stop::DivertLoop { .. } | Stop::DivertLimit { .. } => 0,
+            _ => self.code(target[0]) as u32,
+        };
+        if self.read_ahead {
+            self.batch.push((step, target[0], code));
+        } else {
+            self.number(g, step, target[0], code as usize, bounds);
         }
-        let target = target[0];
-        let code = self.code(target) as usize;
-        let (word, bit) = (self.present[code / 64], 1u64 << (code % 64));
-        let new = word & bit == 0;
-        let stage = &mut self.stage;
-        if stage.len >= stage.room && new {
-            self.add_staged(g);
-            g.stopped = Some(bounds.stopped);
-            return false;
-        }
-        self.present[code / 64] = word | bit;
-        let id = (g.kinds.len() + stage.len) as u32;
-        stage.states[stage.len] = (target, step.from, step.choice, kind_of(step.stop));
-        stage.len += usize::from(new);
-        g.push_edge(if new { NUMBERED | id } else { code as u32 }, step.choice);
-        true
     }
 
-    fn end(
-        &mut self,
-        g: &mut Graph,
-        _states: std::ops::Range<usize>,
-        _bounds: &mut Bounds,
-    ) -> bool {
+    /// Numbers the batch's targets in order, for a large table after reading the
+    /// words of its bitset they test, so that their cache misses overlap; closes
+    /// the edge lists of the batch's states `states`.
+    fn end(&mut self, g: &mut Graph, states: std::ops::Range<usize>, bounds: &mut Bounds) -> bool {
+        let mut acc = 0u64;
+        for &(_, _, code) in &self.batch {
+            acc ^= self.present[code as usize / 64];
+        }
+        std::hint::black_box(acc);
+        let batch = std::mem::take(&mut self.batch);
+        for &(step, target, code) in &batch {
+            self.close_states(g, step.from as usize + 1);
+            self.number(g, step, target, code as usize, bounds);
+        }
+        self.batch = batch;
+        if self.read_ahead && !self.stopped {
+            self.close_states(g, states.end);
+        }
         self.add_staged(g);
-        true
+        !self.stopped
     }
 
     fn finish(&mut self, g: &mut Graph) {

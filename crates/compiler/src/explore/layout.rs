@@ -222,6 +222,12 @@ impl Layout {
         }
     }
 
+    /// The bit that marks the once-only choice numbered `once_id` (by the runtime's
+    /// [`Runner::once_only_id`]) as taken, as `(word, bit)`.
+    pub(super) fn once_bit(&self, once_id: u32) -> (u32, u64) {
+        single_bit(self.taken_start + once_id as usize)
+    }
+
     /// The bit that records whether `node` was entered (none if no `seen()` names
     /// it), as `(word, bit)`.
     pub(crate) fn seen_bit(&self, node: u32) -> Option<(u32, u64)> {

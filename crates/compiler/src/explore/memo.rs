@@ -14,9 +14,13 @@ use threshold_runtime::Stop;
 
 use super::footprint::{Footprint, Footprints, VALUE_BITS};
 use super::layout::Width;
+use super::trie::{Trace, Trie};
 
-/// No memo entry: the choice has no table.
+/// No memo entry: the choice has no table, nor a path in the read trie.
 pub(super) const NO_ENTRY: usize = usize::MAX;
+
+/// The choice is looked up in the read trie ([`super::trie`]).
+const TRIE_ENTRY: usize = usize::MAX - 1;
 
 /// The most runs of bits a [`WordPrint`] gathers itself.
 const WORD_RUNS: usize = 4;
@@ -103,27 +107,39 @@ pub(super) struct Memo<E> {
     /// for the entry kind above them (as [`Footprint::word`] says); empty otherwise.
     flat: Vec<WordPrint>,
     table: Vec<E>,
+    /// For states of the flat form, the read trie of the choices without a table.
+    trie: Option<Trie>,
 }
 
 /// What a breadth-first search asks of a memo of transitions, whatever the width of
 /// its entries; tests also search with a memo that never knows anything.
 pub(super) trait Memoize {
     /// Where the entry for taking `choice` from the state `source` is, read in the
-    /// form the width `W` says; [`NO_ENTRY`] when the choice has no table.
+    /// form the width `W` says; [`NO_ENTRY`] when the memo cannot hold it.
     fn locate<W: Width>(&self, choice: u32, source: &[u64]) -> usize;
     /// Reads the entries at `at` before any is needed: the reads do not depend on
     /// each other, so their cache misses overlap.
     fn touch(&self, at: &[usize]);
-    /// What is known of taking a choice from a state whose entry is at `at`, with
-    /// the target's footprint bits for [`Memoize::apply`]; `None` until the
-    /// transition has run and [`Memoize::put`] stored it.
-    fn read(&self, at: usize) -> Option<(Known, u64)>;
-    /// Turns `target`, a copy of the source state, into the target state, given the
-    /// footprint bits [`Memoize::read`] returned for a choice taken.
-    fn apply<W: Width>(&self, choice: u32, bits: u64, target: &mut [u64]);
+    /// What is known of taking `choice` from the state `target` holds, whose entry
+    /// is at `at`; `None` until the transition has run and [`Memoize::put`] stored
+    /// it. When known, `target` is turned into the state the choice leads to
+    /// (for a choice taken to a state).
+    fn read<W: Width>(&self, choice: u32, at: usize, target: &mut [u64]) -> Option<Known>;
+    /// Whether [`Memoize::put`] wants the runtime's [`Trace`] of the transition at
+    /// `at`.
+    fn traces(&self, at: usize) -> bool;
     /// Stores what taking `choice` from `source` (whose entry is at `at`) came to:
-    /// for a taken choice, the stop and the `target` state.
-    fn put(&mut self, choice: u32, at: usize, source: &[u64], known: Known, target: &[u64]);
+    /// for a taken choice, the stop and the `target` state; `trace` when
+    /// [`Memoize::traces`] asked for it.
+    fn put(
+        &mut self,
+        choice: u32,
+        at: usize,
+        source: &[u64],
+        known: Known,
+        target: &[u64],
+        trace: Option<&Trace<'_>>,
+    );
 }
 
 impl<E: Entry> Memo<E> {
@@ -137,11 +153,13 @@ impl<E: Entry> Memo<E> {
     pub(super) fn new(f: Footprints) -> Memo<E> {
         assert!(Self::fits(&f), "memo entries too narrow");
         let flat = flat_prints(&f).unwrap_or_default();
+        let trie = (!flat.is_empty()).then(|| Trie::new(flat.len()));
         Memo {
             prints: f.prints,
             start: f.start,
             flat,
             table: vec![E::from_bits(UNKNOWN); f.entries],
+            trie,
         }
     }
 
@@ -199,7 +217,11 @@ impl<E: Entry> Memoize for Memo<E> {
         }
         let p = &self.flat[choice as usize];
         if p.many {
-            return self.locate_gathered(choice, source).unwrap_or(NO_ENTRY);
+            return match self.locate_gathered(choice, source) {
+                Some(at) => at,
+                None if self.trie.as_ref().is_some_and(|t| t.open(choice)) => TRIE_ENTRY,
+                None => NO_ENTRY,
+            };
         }
         let s = source[0];
         let mut key = 0u64;
@@ -212,7 +234,7 @@ impl<E: Entry> Memoize for Memo<E> {
     fn touch(&self, at: &[usize]) {
         let mut acc = 0u64;
         for &i in at {
-            if i != NO_ENTRY {
+            if i < TRIE_ENTRY {
                 acc ^= self.table[i].bits();
             }
         }
@@ -220,34 +242,60 @@ impl<E: Entry> Memoize for Memo<E> {
     }
 
     /// The common kinds (the three stops that have a target state) are told apart by
-    /// a table rather than a branch, which the processor would often guess wrong.
+    /// a table rather than a branch, which the processor would often guess wrong;
+    /// in the flat form the target's bits are put in place without a branch either
+    /// (what they come to for a choice not taken is never read).
     #[inline]
-    fn read(&self, at: usize) -> Option<(Known, u64)> {
+    fn read<W: Width>(&self, choice: u32, at: usize, target: &mut [u64]) -> Option<Known> {
         const TAKEN: [Stop; 3] = [Stop::Choice, Stop::Outcome, Stop::DeadEnd];
+        if at == TRIE_ENTRY {
+            let trie = self.trie.as_ref()?;
+            let (known, mask, bits) = trie.find(choice, target[0])?;
+            target[0] = (target[0] & !mask) | bits;
+            return Some(known);
+        }
         let e = self.table[at].bits();
         let r = e & !(u64::MAX << E::KIND_SHIFT);
         let kind = e >> E::KIND_SHIFT;
-        if kind.wrapping_sub(CHOICE) < TAKEN.len() as u64 {
-            return Some((Known::Taken(TAKEN[(kind - CHOICE) as usize]), r));
-        }
-        match kind {
-            UNKNOWN => None,
-            UNAVAILABLE => Some((Known::Unavailable, 0)),
-            _ => Some((Known::Taken(Stop::DivertLoop { node: r as NodeId }), r)),
-        }
-    }
-
-    #[inline]
-    fn apply<W: Width>(&self, choice: u32, bits: u64, target: &mut [u64]) {
+        let known = if kind.wrapping_sub(CHOICE) < TAKEN.len() as u64 {
+            Known::Taken(TAKEN[(kind - CHOICE) as usize])
+        } else {
+            match kind {
+                UNKNOWN => return None,
+                UNAVAILABLE => Known::Unavailable,
+                _ => Known::Taken(Stop::DivertLoop { node: r as NodeId }),
+            }
+        };
         if W::ONE {
             let all = self.flat[choice as usize].all;
-            target[0] = (target[0] & !all) | bits;
-        } else if let Some(fp) = &self.prints[choice as usize] {
-            fp.give(bits, target);
+            target[0] = (target[0] & !all) | r;
+        } else if let (Some(fp), Known::Taken(Stop::Choice | Stop::Outcome | Stop::DeadEnd)) =
+            (&self.prints[choice as usize], known)
+        {
+            fp.give(r, target);
         }
+        Some(known)
     }
 
-    fn put(&mut self, choice: u32, at: usize, source: &[u64], known: Known, target: &[u64]) {
+    fn traces(&self, at: usize) -> bool {
+        at == TRIE_ENTRY && self.trie.as_ref().is_some_and(Trie::has_room)
+    }
+
+    fn put(
+        &mut self,
+        choice: u32,
+        at: usize,
+        source: &[u64],
+        known: Known,
+        target: &[u64],
+        trace: Option<&Trace<'_>>,
+    ) {
+        if at == TRIE_ENTRY {
+            if let (Some(trie), Some(trace)) = (self.trie.as_mut(), trace) {
+                trie.put(choice, source[0], known, target[0], trace);
+            }
+            return;
+        }
         let Some(fp) = &self.prints[choice as usize] else {
             return;
         };
@@ -305,19 +353,25 @@ pub(super) mod tests {
         assert_ne!(at, NO_ENTRY);
         assert_eq!(memo.locate::<Words>(0, &second), at);
         assert_eq!(memo.locate::<OneWord>(0, &second), at);
-        assert_eq!(memo.read(at), None);
+        assert_eq!(memo.read::<OneWord>(0, at, &mut first.clone()), None);
         let mut next = s.clone();
         next.vars[3] = 0;
         let stop = runner.choose(&mut next, 0, &mut ());
-        memo.put(0, at, &first, Known::Taken(stop), &pack(&next));
-        // Reused for the second state: its `d` carries over, the rest is Raise's.
+        memo.put(0, at, &first, Known::Taken(stop), &pack(&next), None);
+        // Reused for the second state: its `d` carries over, the rest is Raise's,
+        // in the flat form and the gathered one alike.
         let mut expected = s.clone();
         runner.choose(&mut expected, 0, &mut ());
-        let (known, bits) = memo.read(at).unwrap();
-        assert_eq!(known, Known::Taken(stop));
-        let mut target = second;
-        memo.apply::<OneWord>(0, bits, &mut target);
-        assert_eq!(target, pack(&expected));
+        for flat in [true, false] {
+            let mut target = second;
+            let known = if flat {
+                memo.read::<OneWord>(0, at, &mut target)
+            } else {
+                memo.read::<Words>(0, at, &mut target)
+            };
+            assert_eq!(known, Some(Known::Taken(stop)));
+            assert_eq!(target, pack(&expected));
+        }
     }
 
     /// A choice that flips five variables with others between them: a footprint of

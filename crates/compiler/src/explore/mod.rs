@@ -36,12 +36,13 @@ mod memo;
 mod scc;
 #[cfg(test)]
 mod tests;
+mod trie;
 
 pub use graph::{Graph, Kind, Stopped, NO_PARENT};
 pub use layout::Layout;
 pub use scc::Components;
 
-use direct::{Cells, DirectIndex, DIRECT_MAX_BYTES, NUMBERED, PART_BITS};
+use direct::{Cells, DirectIndex, DIRECT_BITS_MAX_BYTES, DIRECT_MAX_BYTES, NUMBERED, PART_BITS};
 use footprint::Footprints;
 use graph::{Bounds, NO_STATE};
 use hashed::{Hashed, IdIndex, KeyIndex};
@@ -84,10 +85,14 @@ impl Default for Limits {
     }
 }
 
-/// The most bytes a direct table may take within `limits`: a quarter of the budget
-/// at most.
-fn direct_bytes(limits: Limits) -> usize {
-    DIRECT_MAX_BYTES.min(limits.max_memory.saturating_mul(1 << 20) / 4)
+/// The most bytes a direct table of `cells` may take within `limits`: a quarter of
+/// the budget at most.
+fn direct_bytes(limits: Limits, cells: Cells) -> usize {
+    let most = match cells {
+        Cells::Slots => DIRECT_MAX_BYTES,
+        Cells::Bits { .. } => DIRECT_BITS_MAX_BYTES,
+    };
+    most.min(limits.max_memory.saturating_mul(1 << 20) / 4)
 }
 
 impl Graph {
@@ -175,16 +180,20 @@ impl Plan {
     /// else the one-word hash table when a state and its number fit in a word
     /// together; else the hash table of numbers.
     fn index(&self, flat: bool) -> Index {
-        let bytes = direct_bytes(self.limits);
         // Edges of a search with a direct table hold a combination or a number below
         // `NUMBERED` until the end.
         if self.max_entries() < NUMBERED as usize {
-            let slots = DirectIndex::new(&self.layout, bytes, Cells::Slots);
+            let slots = DirectIndex::new(
+                &self.layout,
+                direct_bytes(self.limits, Cells::Slots),
+                Cells::Slots,
+            );
             let bits = || {
                 let cells = Cells::Bits {
                     part_bits: PART_BITS,
                 };
-                DirectIndex::new(&self.layout, bytes, cells).filter(|_| flat)
+                DirectIndex::new(&self.layout, direct_bytes(self.limits, cells), cells)
+                    .filter(|_| flat)
             };
             if let Some(x) = slots.or_else(bits) {
                 return Index::Direct(x);

@@ -6,6 +6,7 @@ use threshold_testgen::{generate, Params};
 
 use super::footprint::Footprints;
 use super::memo::{Known, Memo, Memoize, NO_ENTRY};
+use super::trie::Trace;
 use super::*;
 use crate::test_story;
 
@@ -17,13 +18,13 @@ impl Memoize for NoMemo {
         NO_ENTRY
     }
     fn touch(&self, _at: &[usize]) {}
-    fn read(&self, _at: usize) -> Option<(Known, u64)> {
+    fn read<W: Width>(&self, _choice: u32, _at: usize, _target: &mut [u64]) -> Option<Known> {
         None
     }
-    fn apply<W: Width>(&self, _choice: u32, _bits: u64, _target: &mut [u64]) {
-        unreachable!("nothing is read")
+    fn traces(&self, _at: usize) -> bool {
+        false
     }
-    fn put(&mut self, _: u32, _: usize, _: &[u64], _: Known, _: &[u64]) {
+    fn put(&mut self, _: u32, _: usize, _: &[u64], _: Known, _: &[u64], _: Option<&Trace<'_>>) {
         unreachable!("there is no entry")
     }
 }
@@ -33,8 +34,8 @@ impl Memoize for NoMemo {
 enum Form {
     /// As `threshold check` runs it.
     Best,
-    /// A direct table of bits only, numbered in parts of 32 combinations, so that
-    /// small stories cross parts.
+    /// A direct table of bits only, read a batch ahead and numbered in parts of 32
+    /// combinations, so that small stories cross parts.
     Bits,
     /// The one-word hash table, footprints flat.
     Keys,
@@ -46,9 +47,11 @@ enum Form {
     Wide,
     /// No memo: every transition runs; the hash table of numbers, words gathered.
     NoMemo,
+    /// No footprint tables: every choice of a one-word state goes to the read trie.
+    Trie,
 }
 
-const FORMS: [Form; 7] = [
+const FORMS: [Form; 8] = [
     Form::Best,
     Form::Bits,
     Form::Keys,
@@ -56,6 +59,7 @@ const FORMS: [Form; 7] = [
     Form::Ids,
     Form::Wide,
     Form::NoMemo,
+    Form::Trie,
 ];
 
 /// Explores `story` within `limits` with the variant `form`; a form whose index
@@ -72,8 +76,11 @@ fn explore_as(story: &Story, limits: Limits, form: Form) -> Graph {
         Form::Wide => plan.run(story, memo),
         Form::Bits => {
             let cells = Cells::Bits { part_bits: 5 };
-            match DirectIndex::new(&plan.layout, direct_bytes(limits), cells) {
-                Some(mut x) if flat => plan.search(story, OneWord, &mut memo, &mut x),
+            match DirectIndex::new(&plan.layout, direct_bytes(limits, cells), cells) {
+                Some(mut x) if flat => {
+                    x.read_ahead = true;
+                    plan.search(story, OneWord, &mut memo, &mut x)
+                }
                 _ => plan.run(story, memo),
             }
         }
@@ -91,6 +98,13 @@ fn explore_as(story: &Story, limits: Limits, form: Form) -> Graph {
             plan.with_width(story, flat, &mut memo, &mut Hashed::new(ids))
         }
         Form::NoMemo => plan.search(story, Words(w), &mut NoMemo, &mut Hashed::new(ids)),
+        Form::Trie => {
+            let mut f = Footprints::new(story, &plan.layout);
+            f.prints.iter_mut().for_each(|p| *p = None);
+            f.start.iter_mut().for_each(|s| *s = usize::MAX);
+            f.entries = 0;
+            plan.run(story, Memo::<u64>::new(f))
+        }
     }
 }
 
@@ -417,6 +431,23 @@ fn the_variants_agree_on_small_stories() {
         for form in FORMS {
             let g = explore_as(&story, Limits::default(), form);
             assert!(same_search(&best, &g), "{form:?}");
+        }
+    }
+}
+
+/// The read trie holds what the shapes' wide choices read on each path: on small
+/// six-dial and once-only-hub stories, every variant finds the same graph, and the
+/// trie's paths are reused (debug builds check each reuse against a fresh run).
+#[test]
+fn the_shapes_agree_across_variants() {
+    use threshold_testgen::{once_only_hub, six_dials_with};
+    for text in [six_dials_with(3, 6), once_only_hub(7)] {
+        let story = test_story(&text);
+        let plain = explore_as(&story, Limits::default(), Form::NoMemo);
+        assert!(plain.state_count > 100, "{}", plain.state_count);
+        for form in FORMS {
+            let g = explore_as(&story, Limits::default(), form);
+            assert!(same_search(&plain, &g), "{form:?}");
         }
     }
 }
