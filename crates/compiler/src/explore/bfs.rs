@@ -126,7 +126,10 @@ pub(super) fn search<W: Width, M: Memoize, N: Numbering>(
     // The memo entries of a batch's choices, in order: the state's choices in turn,
     // state by state.
     let mut ats: Vec<usize> = Vec::new();
-    let mut target = vec![0u64; w];
+    // The target of a transition: on the stack for states of one word, where it can
+    // stay in a register.
+    let mut words = vec![0u64; w];
+    let mut one = [0u64; 1];
     let mut head = 0usize;
     while head < g.kinds.len()
         && !g.limited()
@@ -160,7 +163,8 @@ pub(super) fn search<W: Width, M: Memoize, N: Numbering>(
                     id: base + index,
                     index,
                 };
-                let known = transition(&mut g, width, &mut fresh, memo, &t, &mut target);
+                let target: &mut [u64] = if W::ONE { &mut one } else { &mut words };
+                let known = transition(&mut g, width, &mut fresh, memo, &t, target);
                 let Known::Taken(stop) = known else {
                     continue;
                 };
@@ -169,7 +173,7 @@ pub(super) fn search<W: Width, M: Memoize, N: Numbering>(
                     choice: index,
                     stop,
                 };
-                numbering.edge(&mut g, step, &target, &mut bounds);
+                numbering.edge(&mut g, step, target, &mut bounds);
             }
         }
         if !numbering.end(&mut g, head..end, &mut bounds) {

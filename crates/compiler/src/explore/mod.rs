@@ -3,14 +3,16 @@
 //! function.
 //!
 //! The search, a concept to a module, imports running one way
-//! (`layout` ← `footprint` ← `memo` ← `bfs` ← `direct`, `hashed` ← this plan):
+//! (`layout` ← `footprint`, `trie` ← `memo` ← `bfs` ← `direct`, `hashed` ← this plan):
 //!
 //! - [`layout`]: how a state packs into words (fields, once-only and `seen` bitsets).
 //! - `footprint`: which bits each choice's transition reads or writes.
 //! - `memo`: the memo of transitions, keyed by footprint bits.
+//! - `trie`: the read trie, the memo of wide choices, keyed by what each
+//!   transition read as the runtime reports it.
 //! - `bfs`: the one breadth-first search, generic over width, memo and index.
-//! - `direct`: the direct table (mixed-radix slots or a bitset) and the radix
-//!   partition that numbers its edges in the cache.
+//! - `direct`: the direct table (mixed-radix slots or a bitset, read a batch ahead
+//!   when large) and the radix partition that numbers its edges in the cache.
 //! - `hashed`: hash indexes (open addressing, linear probing, prefetched batches).
 //! - [`graph`]: the explored graph (compressed-row edges) and what reads it.
 //! - `scc`: strongly connected components (Pearce's variant of Tarjan's).
