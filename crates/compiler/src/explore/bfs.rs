@@ -13,7 +13,7 @@ use threshold_runtime::ir::Story;
 use threshold_runtime::{set_bit, Runner, Sink, State, Stop};
 
 use super::graph::{Bounds, Graph, Kind, NO_PARENT};
-use super::layout::{Layout, Width};
+use super::layout::{Field, Layout, Width};
 use super::memo::{Known, Memoize, NO_ENTRY};
 use super::trie::Trace;
 
@@ -43,9 +43,9 @@ pub(super) trait Numbering {
     fn begin(&mut self, g: &mut Graph, choices: usize, bounds: &Bounds);
     /// Before the transitions of each of the batch's states in turn.
     fn state(&mut self, _g: &mut Graph) {}
-    /// A transition of the batch, to the state packed as `target` (the source, for a
-    /// divert loop).
-    fn edge(&mut self, g: &mut Graph, step: Step, target: &[u64], bounds: &mut Bounds);
+    /// A transition of the batch, to the state packed as `target` (meaningless for a
+    /// divert loop); false when the search must stop.
+    fn edge(&mut self, g: &mut Graph, step: Step, target: &[u64], bounds: &mut Bounds) -> bool;
     /// After the batch's transitions from the states `states`; false when the search
     /// must stop.
     fn end(&mut self, g: &mut Graph, states: std::ops::Range<usize>, bounds: &mut Bounds) -> bool;
@@ -130,8 +130,9 @@ pub(super) fn search<W: Width, M: Memoize, N: Numbering>(
     // stay in a register.
     let mut words = vec![0u64; w];
     let mut one = [0u64; 1];
+    let node = g.layout.node_field();
     let mut head = 0usize;
-    while head < g.kinds.len()
+    'search: while head < g.kinds.len()
         && !g.limited()
         && !g.over_budget(&bounds, numbering.bytes(g.kinds.len(), g.edges.len()))
     {
@@ -142,7 +143,7 @@ pub(super) fn search<W: Width, M: Memoize, N: Numbering>(
                 continue;
             }
             let source = &g.packed[h * w..(h + 1) * w];
-            let (n, base) = node_and_first(&g.layout, source, &first_id);
+            let (n, base) = node_and_first::<W>(node, source, &first_id);
             for id in base..base + story.nodes[n].choices.len() as u32 {
                 ats.push(memo.locate::<W>(id, source));
             }
@@ -155,7 +156,7 @@ pub(super) fn search<W: Width, M: Memoize, N: Numbering>(
             if g.kinds[h] != Kind::Waiting {
                 continue;
             }
-            let (n, base) = node_and_first(&g.layout, &g.packed[h * w..(h + 1) * w], &first_id);
+            let (n, base) = node_and_first::<W>(node, &g.packed[h * w..(h + 1) * w], &first_id);
             for index in 0..story.nodes[n].choices.len() as u32 {
                 let t = Try {
                     at: ats.next().copied().unwrap_or(NO_ENTRY),
@@ -173,7 +174,9 @@ pub(super) fn search<W: Width, M: Memoize, N: Numbering>(
                     choice: index,
                     stop,
                 };
-                numbering.edge(&mut g, step, target, &mut bounds);
+                if !numbering.edge(&mut g, step, target, &mut bounds) {
+                    break 'search;
+                }
             }
         }
         if !numbering.end(&mut g, head..end, &mut bounds) {
@@ -185,15 +188,20 @@ pub(super) fn search<W: Width, M: Memoize, N: Numbering>(
     g.finish()
 }
 
-/// The node of the packed state `source`, and the node's first choice id.
+/// The node of the packed state `source`, whose node is the field `node`, and the
+/// node's first choice id.
 #[inline(always)]
-fn node_and_first(layout: &Layout, source: &[u64], first_id: &[u32]) -> (usize, u32) {
-    let n = layout.node_of(source) as usize;
+fn node_and_first<W: Width>(node: Field, source: &[u64], first_id: &[u32]) -> (usize, u32) {
+    let n = if W::ONE {
+        node.get_one(source[0])
+    } else {
+        node.get(source)
+    } as usize;
     (n, first_id[n])
 }
 
 /// The memo step: what taking the choice `t` from its state comes to, with the
-/// target state in `target` (the source, for a choice not taken or taken into a
+/// target state in `target` (meaningless for a choice not taken or taken into a
 /// divert loop): read from the memo when known, else run by the runtime and stored.
 /// A choice offered from a known entry was marked offered when the entry was stored.
 #[inline(always)]
@@ -208,17 +216,7 @@ fn transition<W: Width, M: Memoize>(
     let w = width.words();
     let h = t.from as usize;
     let source = &g.packed[h * w..(h + 1) * w];
-    if W::ONE {
-        target[0] = source[0];
-    } else {
-        target.copy_from_slice(source);
-    }
-    let stored = if t.at == NO_ENTRY {
-        None
-    } else {
-        memo.read::<W>(t.id, t.at, target)
-    };
-    if let Some(known) = stored {
+    if let Some(known) = memo.read::<W>(t.id, t.at, source, target) {
         if cfg!(debug_assertions) {
             let source = source.to_vec();
             check_reuse(g, fresh, &source, t.index as usize, known, target);
@@ -265,7 +263,7 @@ fn transition<W: Width, M: Memoize>(
             &mut entered,
             target,
         );
-        if t.at != NO_ENTRY && memoable(known) {
+        if memoable(known) {
             memo.put(t.id, t.at, source, known, target, None);
         }
         known
@@ -277,7 +275,7 @@ fn transition<W: Width, M: Memoize>(
 }
 
 /// Runs the runtime's transition for choice `index` from `cur`, into `next`, and packs
-/// the state it stops at into `target` (left as it is for a divert loop).
+/// the state it stops at into `target` (left as it was for a divert loop).
 fn take_choice<S: Sink>(
     runner: &mut Runner<'_>,
     layout: &Layout,

@@ -74,14 +74,6 @@ pub(super) struct DirectIndex {
     bytes: Box<[[u32; 256]; DIRECT_WORD_BYTES]>,
     /// The new states of the batch not yet added to the graph.
     stage: Stage,
-    /// Whether the table is too large to stay in the cache, and the search reads its
-    /// bitset a batch at a time ahead of numbering.
-    pub(super) read_ahead: bool,
-    /// The batch's transitions to number, when reading ahead: each with its target
-    /// and the target's combination.
-    batch: Vec<(Step, u64, u32)>,
-    /// The search reached its limit or a divert chain's.
-    stopped: bool,
 }
 
 /// The most bytes of a packed state a direct table reads its number from.
@@ -143,10 +135,13 @@ impl DirectIndex {
             },
             bytes,
             stage: Stage::default(),
-            read_ahead: slots.div_ceil(8) > READ_AHEAD_BYTES,
-            batch: Vec::new(),
-            stopped: false,
         })
+    }
+
+    /// Whether the table's bitset is too large to stay in the cache, so that a search
+    /// reads it a batch ahead ([`ReadAhead`]).
+    pub(super) fn reads_ahead(&self) -> bool {
+        self.present.len() * 8 > READ_AHEAD_BYTES
     }
 
     /// The number of the combination the one-word state `word` is.
@@ -253,8 +248,7 @@ impl DirectIndex {
         }
     }
 
-    /// Adds the edge of `step`, to the one-word state `target` of combination
-    /// `code`, numbering the target if it is new: the edge holds the target's
+    /// Adds the edge of `step`, to the one-word state `target`, numbering the target if it is new: the edge holds the target's
     /// combination, or, tagged with [`NUMBERED`], the number of a target it adds or
     /// of a divert loop's marker. A new target waits in the stage. Returns false
     /// when the search must stop.
@@ -264,39 +258,36 @@ impl DirectIndex {
     /// bit, and throw away the work it began. The target is written to the stage
     /// either way and counted only if new, and the edge chooses its value.
     #[inline(always)]
-    fn number(&mut self, g: &mut Graph, step: Step, target: u64, code: usize, bounds: &mut Bounds) {
-        if self.stopped {
-            return;
-        }
+    fn number(&mut self, g: &mut Graph, step: Step, target: u64, bounds: &mut Bounds) -> bool {
         match step.stop {
             Stop::DivertLoop { node } => {
                 self.add_staged(g);
                 let id = g.divert_loop(node, step.from, step.choice, bounds);
                 g.push_edge(NUMBERED | id, step.choice);
-                return;
+                return true;
             }
             Stop::DivertLimit { node } => {
                 self.add_staged(g);
                 g.divert_limit(node);
-                self.stopped = true;
-                return;
+                return false;
             }
             _ => {}
         }
+        let code = self.code(target) as usize;
         let (word, bit) = (self.present[code / 64], 1u64 << (code % 64));
         let new = word & bit == 0;
         let stage = &mut self.stage;
         if stage.len >= stage.room && new {
             self.add_staged(g);
             g.stopped = Some(bounds.stopped);
-            self.stopped = true;
-            return;
+            return false;
         }
         self.present[code / 64] = word | bit;
         let id = (g.kinds.len() + stage.len) as u32;
         stage.states[stage.len] = (target, step.from, step.choice, kind_of(step.stop));
         stage.len += usize::from(new);
         g.push_edge(if new { NUMBERED | id } else { code as u32 }, step.choice);
+        true
     }
 
     /// Opens the edge list of every state before `h` that has none yet (ending the
@@ -392,55 +383,105 @@ impl Numbering for DirectIndex {
             self.stage.states.resize(choices, (0, 0, 0, Kind::Waiting));
         }
         self.stage.room = bounds.max_states.saturating_sub(g.state_count);
-        self.batch.clear();
     }
 
-    /// A small table numbers each state's targets at once, after opening its edge
-    /// list; a large one waits for the batch.
     #[inline(always)]
     fn state(&mut self, g: &mut Graph) {
-        if !self.read_ahead {
-            g.edge_start.push(g.edges.len() as u32);
-        }
+        g.edge_start.push(g.edges.len() as u32);
     }
 
-    /// A small table numbers each target at once; a large one waits for the batch.
+    /// Numbers the target at once: the table is small enough to stay in the cache.
     #[inline(always)]
-    fn edge(&mut self, g: &mut Graph, step: Step, target: &[u64], bounds: &mut Bounds) {
-        let code = match step.stop {
-            Stop::DivertLoop { .. } | Stop::DivertLimit { .. } => 0,
-            _ => self.code(target[0]) as u32,
-        };
-        if self.read_ahead {
-            self.batch.push((step, target[0], code));
-        } else {
-            self.number(g, step, target[0], code as usize, bounds);
-        }
+    fn edge(&mut self, g: &mut Graph, step: Step, target: &[u64], bounds: &mut Bounds) -> bool {
+        self.number(g, step, target[0], bounds)
     }
 
-    /// Numbers the batch's targets in order, for a large table after reading the
-    /// words of its bitset they test, so that their cache misses overlap; closes
-    /// the edge lists of the batch's states `states`.
-    fn end(&mut self, g: &mut Graph, states: std::ops::Range<usize>, bounds: &mut Bounds) -> bool {
-        let mut acc = 0u64;
-        for &(_, _, code) in &self.batch {
-            acc ^= self.present[code as usize / 64];
-        }
-        std::hint::black_box(acc);
-        let batch = std::mem::take(&mut self.batch);
-        for &(step, target, code) in &batch {
-            self.close_states(g, step.from as usize + 1);
-            self.number(g, step, target, code as usize, bounds);
-        }
-        self.batch = batch;
-        if self.read_ahead && !self.stopped {
-            self.close_states(g, states.end);
-        }
+    fn end(
+        &mut self,
+        g: &mut Graph,
+        _states: std::ops::Range<usize>,
+        _bounds: &mut Bounds,
+    ) -> bool {
         self.add_staged(g);
-        !self.stopped
+        true
     }
 
     fn finish(&mut self, g: &mut Graph) {
         self.number_edges(g);
+    }
+}
+
+/// A direct table too large to stay in the cache, numbering a batch's targets after
+/// reading the words of its bitset they test, so that their cache misses overlap.
+pub(super) struct ReadAhead {
+    pub(super) table: DirectIndex,
+    /// The batch's transitions to number: each with its target and the target's
+    /// combination.
+    batch: Vec<(Step, u64, u32)>,
+}
+
+impl ReadAhead {
+    pub(super) fn new(table: DirectIndex) -> ReadAhead {
+        ReadAhead {
+            table,
+            batch: Vec::new(),
+        }
+    }
+}
+
+impl Numbering for ReadAhead {
+    fn bytes(&self, states: usize, edges: usize) -> usize {
+        self.table.bytes(states, edges)
+    }
+
+    fn start(&mut self, g: &mut Graph, story: &Story, bounds: &Bounds) {
+        self.table.start(g, story, bounds);
+    }
+
+    fn first(&mut self, g: &mut Graph, key: &[u64], stop: Stop, bounds: &mut Bounds) -> u32 {
+        self.table.first(g, key, stop, bounds)
+    }
+
+    fn begin(&mut self, g: &mut Graph, choices: usize, bounds: &Bounds) {
+        self.table.begin(g, choices, bounds);
+        self.batch.clear();
+    }
+
+    #[inline(always)]
+    fn edge(&mut self, _g: &mut Graph, step: Step, target: &[u64], _bounds: &mut Bounds) -> bool {
+        let code = match step.stop {
+            Stop::DivertLoop { .. } | Stop::DivertLimit { .. } => 0,
+            _ => self.table.code(target[0]) as u32,
+        };
+        self.batch.push((step, target[0], code));
+        true
+    }
+
+    /// Numbers the batch's targets in order, opening each state's edge list as its
+    /// first edge comes, and the edge lists of the states `states` that have none.
+    fn end(&mut self, g: &mut Graph, states: std::ops::Range<usize>, bounds: &mut Bounds) -> bool {
+        let table = &mut self.table;
+        let mut acc = 0u64;
+        for &(_, _, code) in &self.batch {
+            acc ^= table.present[code as usize / 64];
+        }
+        std::hint::black_box(acc);
+        let mut go_on = true;
+        for &(step, target, _) in &self.batch {
+            table.close_states(g, step.from as usize + 1);
+            if !table.number(g, step, target, bounds) {
+                go_on = false;
+                break;
+            }
+        }
+        if go_on {
+            table.close_states(g, states.end);
+        }
+        table.add_staged(g);
+        go_on
+    }
+
+    fn finish(&mut self, g: &mut Graph) {
+        self.table.finish(g);
     }
 }

@@ -400,7 +400,7 @@ impl<T: Table> Numbering for Hashed<T> {
     }
 
     #[inline(always)]
-    fn edge(&mut self, _g: &mut Graph, step: Step, target: &[u64], _bounds: &mut Bounds) {
+    fn edge(&mut self, _g: &mut Graph, step: Step, target: &[u64], _bounds: &mut Bounds) -> bool {
         let h = if matches!(
             step.stop,
             Stop::DivertLoop { .. } | Stop::DivertLimit { .. }
@@ -415,6 +415,7 @@ impl<T: Table> Numbering for Hashed<T> {
         } else {
             self.keys.extend_from_slice(target);
         }
+        true
     }
 
     /// Numbers the batch's targets in order, and records the edges of the batch's

@@ -14,7 +14,7 @@ fn single_bit(i: usize) -> (u32, u64) {
 /// A field of a packed state: `mask` is zero for a field of no bits (a node count of
 /// one, or a variable with a one-value range), which then reads as zero.
 #[derive(Debug, Clone, Copy)]
-struct Field {
+pub(super) struct Field {
     word: u32,
     shift: u32,
     mask: u64,
@@ -27,8 +27,14 @@ impl Field {
     }
 
     #[inline]
-    fn get(self, words: &[u64]) -> u64 {
+    pub(super) fn get(self, words: &[u64]) -> u64 {
         (words[self.word as usize] >> self.shift) & self.mask
+    }
+
+    /// The field's value in a state of one word.
+    #[inline(always)]
+    pub(super) fn get_one(self, word: u64) -> u64 {
+        (word >> self.shift) & self.mask
     }
 }
 
@@ -240,6 +246,11 @@ impl Layout {
     #[inline]
     pub(super) fn node_of(&self, words: &[u64]) -> u32 {
         self.node.get(words) as u32
+    }
+
+    /// The node's field.
+    pub(super) fn node_field(&self) -> Field {
+        self.node
     }
 
     /// Writes `node` into the node field of the cleared state `out`.

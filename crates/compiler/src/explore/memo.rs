@@ -16,11 +16,16 @@ use super::footprint::{Footprint, Footprints, VALUE_BITS};
 use super::layout::Width;
 use super::trie::{Trace, Trie};
 
-/// No memo entry: the choice has no table, nor a path in the read trie.
-pub(super) const NO_ENTRY: usize = usize::MAX;
+/// The entry of a choice with no table and no read trie: never written, so it always
+/// reads as unknown.
+pub(super) const NO_ENTRY: usize = 1;
 
-/// The choice is looked up in the read trie ([`super::trie`]).
-const TRIE_ENTRY: usize = usize::MAX - 1;
+/// The entry of a choice looked up in the read trie ([`super::trie`]): its kind says
+/// so.
+const TRIE_ENTRY: usize = 0;
+
+/// The entries the memo keeps for itself, before the footprints' tables.
+const OWN_ENTRIES: usize = 2;
 
 /// The most runs of bits a [`WordPrint`] gathers itself.
 const WORD_RUNS: usize = 4;
@@ -61,6 +66,7 @@ const CHOICE: u64 = 2;
 const OUTCOME: u64 = CHOICE + 1;
 const DEAD_END: u64 = CHOICE + 2;
 const DIVERT_LOOP: u64 = 5;
+const IN_TRIE: u64 = 6;
 
 /// A memo table's entry: eight bytes, or four when every footprint's bits and every
 /// node number fit below the kind ([`Entry::KIND_SHIFT`]), which puts twice as many
@@ -120,11 +126,17 @@ pub(super) trait Memoize {
     /// Reads the entries at `at` before any is needed: the reads do not depend on
     /// each other, so their cache misses overlap.
     fn touch(&self, at: &[usize]);
-    /// What is known of taking `choice` from the state `target` holds, whose entry
-    /// is at `at`; `None` until the transition has run and [`Memoize::put`] stored
-    /// it. When known, `target` is turned into the state the choice leads to
-    /// (for a choice taken to a state).
-    fn read<W: Width>(&self, choice: u32, at: usize, target: &mut [u64]) -> Option<Known>;
+    /// What is known of taking `choice` from the state `source`, whose entry is at
+    /// `at`; `None` until the transition has run and [`Memoize::put`] stored it.
+    /// When known, `target` is set to the state the choice leads to (for a choice
+    /// taken to a state; otherwise what it holds means nothing).
+    fn read<W: Width>(
+        &self,
+        choice: u32,
+        at: usize,
+        source: &[u64],
+        target: &mut [u64],
+    ) -> Option<Known>;
     /// Whether [`Memoize::put`] wants the runtime's [`Trace`] of the transition at
     /// `at`.
     fn traces(&self, at: usize) -> bool;
@@ -152,13 +164,19 @@ impl<E: Entry> Memo<E> {
     /// [`fit`](Self::fits).
     pub(super) fn new(f: Footprints) -> Memo<E> {
         assert!(Self::fits(&f), "memo entries too narrow");
+        let mut f = f;
+        for s in f.start.iter_mut().filter(|s| **s != usize::MAX) {
+            *s += OWN_ENTRIES;
+        }
         let flat = flat_prints(&f).unwrap_or_default();
         let trie = (!flat.is_empty()).then(|| Trie::new(flat.len()));
+        let mut table = vec![E::from_bits(UNKNOWN); OWN_ENTRIES + f.entries];
+        table[TRIE_ENTRY] = E::from_bits(IN_TRIE << E::KIND_SHIFT);
         Memo {
             prints: f.prints,
             start: f.start,
             flat,
-            table: vec![E::from_bits(UNKNOWN); f.entries],
+            table,
             trie,
         }
     }
@@ -210,7 +228,7 @@ fn flat_prints(f: &Footprints) -> Option<Vec<WordPrint>> {
 }
 
 impl<E: Entry> Memoize for Memo<E> {
-    #[inline]
+    #[inline(always)]
     fn locate<W: Width>(&self, choice: u32, source: &[u64]) -> usize {
         if !W::ONE {
             return self.locate_gathered(choice, source).unwrap_or(NO_ENTRY);
@@ -234,9 +252,7 @@ impl<E: Entry> Memoize for Memo<E> {
     fn touch(&self, at: &[usize]) {
         let mut acc = 0u64;
         for &i in at {
-            if i < TRIE_ENTRY {
-                acc ^= self.table[i].bits();
-            }
+            acc ^= self.table[i].bits();
         }
         std::hint::black_box(acc);
     }
@@ -245,15 +261,15 @@ impl<E: Entry> Memoize for Memo<E> {
     /// a table rather than a branch, which the processor would often guess wrong;
     /// in the flat form the target's bits are put in place without a branch either
     /// (what they come to for a choice not taken is never read).
-    #[inline]
-    fn read<W: Width>(&self, choice: u32, at: usize, target: &mut [u64]) -> Option<Known> {
+    #[inline(always)]
+    fn read<W: Width>(
+        &self,
+        choice: u32,
+        at: usize,
+        source: &[u64],
+        target: &mut [u64],
+    ) -> Option<Known> {
         const TAKEN: [Stop; 3] = [Stop::Choice, Stop::Outcome, Stop::DeadEnd];
-        if at == TRIE_ENTRY {
-            let trie = self.trie.as_ref()?;
-            let (known, mask, bits) = trie.find(choice, target[0])?;
-            target[0] = (target[0] & !mask) | bits;
-            return Some(known);
-        }
         let e = self.table[at].bits();
         let r = e & !(u64::MAX << E::KIND_SHIFT);
         let kind = e >> E::KIND_SHIFT;
@@ -263,15 +279,22 @@ impl<E: Entry> Memoize for Memo<E> {
             match kind {
                 UNKNOWN => return None,
                 UNAVAILABLE => Known::Unavailable,
+                IN_TRIE => {
+                    let trie = self.trie.as_ref()?;
+                    let (known, mask, bits) = trie.find(choice, source[0])?;
+                    target[0] = (source[0] & !mask) | bits;
+                    return Some(known);
+                }
                 _ => Known::Taken(Stop::DivertLoop { node: r as NodeId }),
             }
         };
         if W::ONE {
             let all = self.flat[choice as usize].all;
-            target[0] = (target[0] & !all) | r;
+            target[0] = (source[0] & !all) | r;
         } else if let (Some(fp), Known::Taken(Stop::Choice | Stop::Outcome | Stop::DeadEnd)) =
             (&self.prints[choice as usize], known)
         {
+            target.copy_from_slice(source);
             fp.give(r, target);
         }
         Some(known)
@@ -353,7 +376,7 @@ pub(super) mod tests {
         assert_ne!(at, NO_ENTRY);
         assert_eq!(memo.locate::<Words>(0, &second), at);
         assert_eq!(memo.locate::<OneWord>(0, &second), at);
-        assert_eq!(memo.read::<OneWord>(0, at, &mut first.clone()), None);
+        assert_eq!(memo.read::<OneWord>(0, at, &first, &mut [0]), None);
         let mut next = s.clone();
         next.vars[3] = 0;
         let stop = runner.choose(&mut next, 0, &mut ());
@@ -363,11 +386,11 @@ pub(super) mod tests {
         let mut expected = s.clone();
         runner.choose(&mut expected, 0, &mut ());
         for flat in [true, false] {
-            let mut target = second;
+            let mut target = [0];
             let known = if flat {
-                memo.read::<OneWord>(0, at, &mut target)
+                memo.read::<OneWord>(0, at, &second, &mut target)
             } else {
-                memo.read::<Words>(0, at, &mut target)
+                memo.read::<Words>(0, at, &second, &mut target)
             };
             assert_eq!(known, Some(Known::Taken(stop)));
             assert_eq!(target, pack(&expected));

@@ -44,7 +44,9 @@ pub use graph::{Graph, Kind, Stopped, NO_PARENT};
 pub use layout::Layout;
 pub use scc::Components;
 
-use direct::{Cells, DirectIndex, DIRECT_BITS_MAX_BYTES, DIRECT_MAX_BYTES, NUMBERED, PART_BITS};
+use direct::{
+    Cells, DirectIndex, ReadAhead, DIRECT_BITS_MAX_BYTES, DIRECT_MAX_BYTES, NUMBERED, PART_BITS,
+};
 use footprint::Footprints;
 use graph::{Bounds, NO_STATE};
 use hashed::{Hashed, IdIndex, KeyIndex};
@@ -214,6 +216,9 @@ impl Plan {
     fn run<E: Entry>(self, story: &Story, mut memo: Memo<E>) -> Graph {
         let flat = memo.flat() && self.layout.words() == 1;
         match self.index(flat) {
+            Index::Direct(x) if x.reads_ahead() => {
+                self.with_width(story, flat, &mut memo, &mut ReadAhead::new(x))
+            }
             Index::Direct(mut x) => self.with_width(story, flat, &mut memo, &mut x),
             Index::Keys(x) => self.with_width(story, flat, &mut memo, &mut Hashed::new(x)),
             Index::Ids(x) => self.with_width(story, flat, &mut memo, &mut Hashed::new(x)),
