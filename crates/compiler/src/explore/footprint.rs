@@ -490,6 +490,7 @@ Done.
         assert_eq!(key(2), 0);
         assert_eq!(all(2), var("d") | node);
     }
+
     /// Only a variable set at the top of the body before anything reads it is left
     /// out of the key.
     #[test]
