@@ -107,6 +107,10 @@ pub trait Sink {
     fn read_taken(&mut self, _once_id: u32) {}
     /// The transition wrote variable `var`.
     fn write_var(&mut self, _var: VarId) {}
+    /// The transition has stopped at a scene and now reads whether any of its
+    /// choices is offered, to tell waiting from stuck (`true`), or is done reading
+    /// (`false`). What it reads in between decides only that.
+    fn waits(&mut self, _checking: bool) {}
 }
 
 impl Sink for () {}
@@ -379,7 +383,9 @@ impl<'s> Runner<'s> {
             if n.is_outcome() {
                 return Stop::Outcome;
             }
+            sink.waits(true);
             let any = (0..n.choices.len()).any(|i| self.is_available_with(state, i, sink));
+            sink.waits(false);
             return if any { Stop::Choice } else { Stop::DeadEnd };
         }
     }

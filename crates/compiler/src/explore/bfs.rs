@@ -157,6 +157,7 @@ pub(super) fn search<W: Width, M: Memoize, N: Numbering>(
                 continue;
             }
             let (n, base) = node_and_first::<W>(node, &g.packed[h * w..(h + 1) * w], &first_id);
+            let mut offered = false;
             for index in 0..story.nodes[n].choices.len() as u32 {
                 let t = Try {
                     at: ats.next().copied().unwrap_or(NO_ENTRY),
@@ -169,6 +170,7 @@ pub(super) fn search<W: Width, M: Memoize, N: Numbering>(
                 let Known::Taken(stop) = known else {
                     continue;
                 };
+                offered = true;
                 let step = Step {
                     from: t.from,
                     choice: index,
@@ -178,14 +180,38 @@ pub(super) fn search<W: Width, M: Memoize, N: Numbering>(
                     break 'search;
                 }
             }
+            if !offered {
+                // The memo keeps a stop at a scene without telling waiting from
+                // stuck: a state whose choices are none of them offered is stuck.
+                g.kinds[h] = Kind::DeadEnd;
+            }
         }
         if !numbering.end(&mut g, head..end, &mut bounds) {
             break;
         }
         head = end;
     }
+    settle_unexpanded(&mut g, story, &mut fresh, head);
     numbering.finish(&mut g);
     g.finish()
+}
+
+/// Tells waiting from stuck for the states from `head` on, which a search stopped at
+/// a limit did not finish expanding: a state reached through the memo was kept as
+/// waiting, and is stuck if none of its choices is offered.
+fn settle_unexpanded(g: &mut Graph, story: &Story, fresh: &mut Fresh<'_, '_>, head: usize) {
+    let w = g.layout.words();
+    for h in head..g.kinds.len() {
+        if g.kinds[h] != Kind::Waiting {
+            continue;
+        }
+        g.layout
+            .unpack(&g.packed[h * w..(h + 1) * w], &mut fresh.cur);
+        let choices = story.nodes[fresh.cur.node as usize].choices.len();
+        if !(0..choices).any(|i| fresh.runner.is_available(&fresh.cur, i)) {
+            g.kinds[h] = Kind::DeadEnd;
+        }
+    }
 }
 
 /// The node of the packed state `source`, whose node is the field `node`, and the
@@ -326,7 +352,7 @@ fn check_reuse(
         &mut fresh_target,
     );
     let node = fresh.cur.node;
-    assert_eq!(known, again, "choice {index} of node {node}");
+    assert_eq!(known.kept(), again.kept(), "choice {index} of node {node}");
     if matches!(known, Known::Taken(stop) if !matches!(stop, Stop::DivertLoop { .. })) {
         assert_eq!(target, &fresh_target[..], "choice {index} of node {node}");
     }

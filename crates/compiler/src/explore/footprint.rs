@@ -1,10 +1,12 @@
 //! Footprints: what each choice's transition can read or write, as runs of bits of a
 //! packed state.
 //!
-//! Taking a choice reads and writes only a few variables: its guard, its body, the
-//! bodies of the nodes its diverts can reach, and the guards and once-only marks of
-//! those nodes' choices (which decide whether play waits or is stuck). Everything else
-//! in the state passes through unchanged. So two states at the same node that agree on
+//! Taking a choice reads and writes only a few variables: its guard, its body and the
+//! bodies of the nodes its diverts can reach. Everything else in the state passes
+//! through unchanged. (Where play stops, the guards and once-only marks of the
+//! scene's choices decide whether it waits or is stuck; that is a property of the
+//! state it stops in, which the search decides as it expands the state, so the
+//! footprint leaves them out.) So two states at the same node that agree on
 //! those bits — the choice's *footprint* — take the choice to targets that agree
 //! outside the footprint with their sources and agree with each other inside it. The
 //! memo ([`super::memo`]) runs the runtime's transition once per choice and footprint
@@ -168,14 +170,9 @@ impl Footprints {
             .iter()
             .map(|n| NodeMask::new(n, layout))
             .collect();
-        let mut choice_base = Vec::with_capacity(story.nodes.len());
-        let mut id = 0u32;
-        for node in &story.nodes {
-            choice_base.push(id);
-            id += node.choices.len() as u32;
-        }
-        let mut prints = Vec::with_capacity(id as usize);
-        let mut start = Vec::with_capacity(id as usize);
+        let choices: usize = story.nodes.iter().map(|n| n.choices.len()).sum();
+        let mut prints = Vec::with_capacity(choices);
+        let mut start = Vec::with_capacity(choices);
         let mut entries = 0usize;
         let mut id = 0u32;
         let mut scratch = Scratch {
@@ -184,8 +181,7 @@ impl Footprints {
         };
         for node in &story.nodes {
             for c in &node.choices {
-                let mut fp =
-                    choice_footprint(story, layout, &nodes, &choice_base, &mut scratch, c, id);
+                let mut fp = choice_footprint(layout, &nodes, &mut scratch, c, id);
                 if let Some(f) = &fp {
                     let size = 1usize << f.bits;
                     if f.all_bits > VALUE_BITS || entries + size > MAX_ENTRIES {
@@ -240,8 +236,7 @@ type Sparse = Vec<(u32, u64)>;
 
 /// The bits one node contributes to the footprint of a choice whose diverts reach it.
 struct NodeMask {
-    /// Read or written by the node's body, and read by its choices' guards (which
-    /// decide, with the once-only marks, whether play waits there).
+    /// Read or written by the node's body.
     bits: Sparse,
     /// Nodes the body diverts to, on any branch.
     diverts: Vec<NodeId>,
@@ -254,20 +249,13 @@ impl NodeMask {
             diverts: Vec::new(),
         };
         block_mask(&node.body, layout, &mut m.bits, &mut m.diverts);
-        for c in &node.choices {
-            if let Some(g) = &c.guard {
-                expr_mask(g, layout, &mut m.bits);
-            }
-        }
         m
     }
 }
 
 fn choice_footprint(
-    story: &Story,
     layout: &Layout,
     nodes: &[NodeMask],
-    choice_base: &[u32],
     scratch: &mut Scratch,
     choice: &threshold_runtime::ir::Choice,
     id: u32,
@@ -292,11 +280,6 @@ fn choice_footprint(
         let nm = &nodes[n as usize];
         bits.extend_from_slice(&nm.bits);
         bits.extend(layout.seen_bit(n));
-        for (i, c) in story.nodes[n as usize].choices.iter().enumerate() {
-            if !c.sticky {
-                bits.extend(layout.taken_bit(choice_base[n as usize] + i as u32));
-            }
-        }
         diverts.extend_from_slice(&nm.diverts);
     }
     let mask = &mut scratch.mask;
@@ -476,13 +459,13 @@ Done.
         let (word, shift, len) = layout.node_run().unwrap();
         assert_eq!(word, 0);
         let node = ((1u64 << len) - 1) << shift;
-        // Raise: writes `a`, reaches `t`, whose guards read `b` and whose once-only
-        // choice's mark decides whether play waits there.
-        let go = layout.taken_bit(4).unwrap().1;
-        assert_eq!(key(0), var("a") | var("b") | go);
+        // Raise: writes `a` and reaches `t`, whose guards and once-only mark decide
+        // only whether play waits there, which the search decides as it expands
+        // the state.
+        assert_eq!(key(0), var("a"));
         assert_eq!(all(0), key(0) | node);
-        // Flag: reads `c`, reaches `u`, which writes `c` and diverts back to `s`,
-        // whose guard reads `c`.
+        // Flag: reads `c` in its guard, reaches `u`, which writes `c` and diverts
+        // back to `s`.
         assert_eq!(key(1), var("c"));
         // Leave: sets `d` before anything reads it, so its value in the source does
         // not matter: `d` is out of the key but in what a result replaces; the

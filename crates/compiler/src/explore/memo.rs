@@ -53,8 +53,21 @@ pub(super) struct WordPrint {
 pub(super) enum Known {
     /// Not offered there.
     Unavailable,
-    /// Offered; the transition stops with this stop.
+    /// Offered; the transition stops with this stop. The memo gives back a stop at a
+    /// scene as [`Stop::Choice`] whether play waits there or is stuck: the search
+    /// tells the two apart as it expands the state.
     Taken(Stop),
+}
+
+impl Known {
+    /// What the memo keeps of this: a stuck stop at a scene as a stop at a scene.
+    #[inline]
+    pub(super) fn kept(self) -> Known {
+        match self {
+            Known::Taken(Stop::DeadEnd) => Known::Taken(Stop::Choice),
+            k => k,
+        }
+    }
 }
 
 /// What a table entry holds, in its top three bits; the bits below hold the target's
@@ -62,9 +75,10 @@ pub(super) enum Known {
 const KIND_SHIFT: u32 = VALUE_BITS;
 const UNKNOWN: u64 = 0;
 const UNAVAILABLE: u64 = 1;
-const CHOICE: u64 = 2;
-const OUTCOME: u64 = CHOICE + 1;
-const DEAD_END: u64 = CHOICE + 2;
+/// Play stopped at a scene: whether it waits there or is stuck is the target
+/// state's own property, which the search decides as it expands the state.
+const SCENE: u64 = 2;
+const OUTCOME: u64 = SCENE + 1;
 const DIVERT_LOOP: u64 = 5;
 const IN_TRIE: u64 = 6;
 
@@ -257,7 +271,7 @@ impl<E: Entry> Memoize for Memo<E> {
         std::hint::black_box(acc);
     }
 
-    /// The common kinds (the three stops that have a target state) are told apart by
+    /// The common kinds (the two stops that have a target state) are told apart by
     /// a table rather than a branch, which the processor would often guess wrong;
     /// in the flat form the target's bits are put in place without a branch either
     /// (what they come to for a choice not taken is never read).
@@ -269,12 +283,12 @@ impl<E: Entry> Memoize for Memo<E> {
         source: &[u64],
         target: &mut [u64],
     ) -> Option<Known> {
-        const TAKEN: [Stop; 3] = [Stop::Choice, Stop::Outcome, Stop::DeadEnd];
+        const TAKEN: [Stop; 2] = [Stop::Choice, Stop::Outcome];
         let e = self.table[at].bits();
         let r = e & !(u64::MAX << E::KIND_SHIFT);
         let kind = e >> E::KIND_SHIFT;
-        let known = if kind.wrapping_sub(CHOICE) < TAKEN.len() as u64 {
-            Known::Taken(TAKEN[(kind - CHOICE) as usize])
+        let known = if kind.wrapping_sub(SCENE) < TAKEN.len() as u64 {
+            Known::Taken(TAKEN[(kind - SCENE) as usize])
         } else {
             match kind {
                 UNKNOWN => return None,
@@ -337,9 +351,8 @@ impl<E: Entry> Memoize for Memo<E> {
                     );
                 }
                 let kind = match stop {
-                    Stop::Choice => CHOICE,
                     Stop::Outcome => OUTCOME,
-                    _ => DEAD_END,
+                    _ => SCENE,
                 };
                 (kind << E::KIND_SHIFT) | fp.take(target)
             }

@@ -12,11 +12,14 @@
 //! ([`Trace`], a [`Sink`] told every read and write), never from a second reading
 //! of the story.
 //!
-//! A choice with a wide static footprint often reads little on any one path: a way
-//! back to a hub of once-only topics reads its topic's mark, a counter, and the
-//! marks of the hub's choices only up to the first one still open. The trie is kept
-//! for states of one word; it stops growing at [`MAX_SLOTS`] slots or [`MAX_LEAVES`]
-//! leaves, after which paths it does not hold are run every time.
+//! A choice with a wide static footprint often reads little on any one path: a
+//! choice whose diverts pass a scene that compares many variables only once a
+//! counter runs out reads the counter, and the rest only then. What the runtime
+//! reads to tell waiting from stuck where play stops (between its
+//! [`Sink::waits`] reports) is left off the path, as it is off the footprints: the
+//! search decides it for each state. The trie is kept for states of one word; it
+//! stops growing at [`MAX_SLOTS`] slots or [`MAX_LEAVES`] leaves, after which paths
+//! it does not hold are run every time.
 
 use std::cell::Cell;
 
@@ -190,7 +193,7 @@ impl Trie {
             trace.wrote
         };
         self.leaves.push(Leaf {
-            known,
+            known: known.kept(),
             mask,
             bits: target & mask,
         });
@@ -218,6 +221,9 @@ pub(super) struct Trace<'a> {
     hops: usize,
     /// A read of a field too wide to branch on, or of bits in more than one word.
     wide: bool,
+    /// The runtime is reading whether play waits at the scene it stopped at, which
+    /// the path leaves out.
+    checking: bool,
 }
 
 impl<'a> Trace<'a> {
@@ -241,6 +247,7 @@ impl<'a> Trace<'a> {
             wrote: node,
             hops: 0,
             wide: false,
+            checking: false,
         }
     }
 
@@ -265,6 +272,9 @@ impl<'a> Trace<'a> {
     }
 
     fn read(&mut self, (word, bits): (u32, u64)) {
+        if self.checking {
+            return;
+        }
         if word != 0 {
             self.wide = true;
             return;
@@ -312,5 +322,9 @@ impl Sink for Trace<'_> {
         if let Some(bits) = self.layout.var_bits(var) {
             self.write(bits);
         }
+    }
+
+    fn waits(&mut self, checking: bool) {
+        self.checking = checking;
     }
 }
