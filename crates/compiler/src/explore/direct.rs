@@ -412,7 +412,8 @@ impl Numbering for DirectIndex {
 }
 
 /// A direct table too large to stay in the cache, numbering a batch's targets after
-/// reading the words of its bitset they test, so that their cache misses overlap.
+/// reading the words of its bitset they test — a software prefetch, a batch ahead —
+/// so that their cache misses overlap.
 pub(super) struct ReadAhead {
     pub(super) table: DirectIndex,
     /// The batch's transitions to number: each with its target and the target's
