@@ -2,12 +2,15 @@
 //! ([`Width`]), the memo of transitions ([`Memoize`], whose entries may be four or
 //! eight bytes) and the index that numbers states ([`Numbering`]: the direct table
 //! or a hash index). Every transition is the runtime's, run once per choice and
-//! footprint value ([`transition`], the memo step) and read from the memo after.
+//! footprint value or read-trie path ([`transition`], the memo step) and read from
+//! the memo after.
 //!
 //! States are expanded a batch at a time, in order: first the memo entries of every
 //! choice of the batch are located and read ahead, so that their cache misses
 //! overlap; then each transition is taken and its target handed to the numbering,
-//! which numbers new states in the order a one-at-a-time search would.
+//! which numbers new states in the order a one-at-a-time search would. A state none
+//! of whose choices is offered is marked stuck as it is expanded: the memo keeps a
+//! stop at a scene without telling waiting from stuck.
 
 use threshold_runtime::ir::Story;
 use threshold_runtime::{set_bit, Runner, Sink, State, Stop};
