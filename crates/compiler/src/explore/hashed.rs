@@ -89,47 +89,6 @@ impl KeyIndex {
             },
         }
     }
-
-    #[inline]
-    fn find(&self, h: u64, key: u64) -> Result<u32, usize> {
-        probe(&self.slots, h, KEY_EMPTY, |slot| {
-            (slot & self.key_mask == key).then_some(((slot >> self.key_bits) - 1) as u32)
-        })
-    }
-
-    /// Reads the cache line of each hash's home slot, and the line after it, where
-    /// a probe that runs past the end of the first goes on.
-    fn touch(&self, hashes: impl Iterator<Item = u64>) {
-        let mask = self.slots.len() - 1;
-        let mut acc = 0u64;
-        for h in hashes {
-            let i = h as usize & mask;
-            acc ^= self.slots[i] ^ self.slots[((i | 7) + 1) & mask];
-        }
-        std::hint::black_box(acc);
-    }
-
-    #[inline]
-    fn put(&mut self, slot: usize, key: u64, id: u32) {
-        self.slots[slot] = key | ((u64::from(id) + 1) << self.key_bits);
-        self.len += 1;
-    }
-
-    /// Doubles the slots. Each slot holds its key, so the old slots are read in
-    /// order and the new ones written near two advancing positions (a key's new
-    /// home is its old home, or that plus the old size): both sweeps read memory in
-    /// order, so growing costs little beyond the copy.
-    fn grow(&mut self) {
-        let size = self.slots.len() * 2;
-        let old = std::mem::replace(&mut self.slots, vec![KEY_EMPTY; size]);
-        for &slot in &old {
-            if slot != KEY_EMPTY {
-                let h = hash_words(&[slot & self.key_mask]);
-                let free = free_slot(&self.slots, h, KEY_EMPTY);
-                self.slots[free] = slot;
-            }
-        }
-    }
 }
 
 /// Open addressing with linear probing over one `u32` a slot, which holds the state's
@@ -162,8 +121,86 @@ impl IdIndex {
             ((h >> (64 - self.tag_bits)) as u32) << (32 - self.tag_bits)
         }
     }
+}
+
+/// What a search asks of a hash index.
+pub(super) trait Table {
+    /// The number of the state whose packed words are `key` (looked up by its hash
+    /// `h`), or the free slot where it would go.
+    fn find(&self, h: u64, key: &[u64], packed: &[u64]) -> Result<u32, usize>;
+    /// Reads the slots each hash will probe (and, for a table of numbers, the packed
+    /// state a matching slot names) before any is needed: the reads for different
+    /// hashes do not depend on each other, so their cache misses overlap.
+    fn touch(&self, hashes: impl Iterator<Item = u64>, packed: &[u64], w: usize);
+    fn put(&mut self, slot: usize, h: u64, key: &[u64], id: u32);
+    /// Whether one more state would fill the table beyond seven eighths.
+    fn full(&self) -> bool;
+    /// Doubles the slots; `packed` and `kinds` are the graph's states so far.
+    fn grow(&mut self, packed: &[u64], w: usize, kinds: &[Kind]);
+    /// The first free slot of the probe sequence of `h`.
+    fn free_slot(&self, h: u64) -> usize;
+    /// The bytes the table holds.
+    fn bytes(&self) -> usize;
+}
+
+impl Table for KeyIndex {
+    #[inline(always)]
+    fn find(&self, h: u64, key: &[u64], _packed: &[u64]) -> Result<u32, usize> {
+        probe(&self.slots, h, KEY_EMPTY, |slot| {
+            (slot & self.key_mask == key[0]).then_some(((slot >> self.key_bits) - 1) as u32)
+        })
+    }
+
+    /// Reads the cache line of each hash's home slot, and the line after it, where
+    /// a probe that runs past the end of the first goes on.
+    fn touch(&self, hashes: impl Iterator<Item = u64>, _packed: &[u64], _w: usize) {
+        let mask = self.slots.len() - 1;
+        let mut acc = 0u64;
+        for h in hashes {
+            let i = h as usize & mask;
+            acc ^= self.slots[i] ^ self.slots[((i | 7) + 1) & mask];
+        }
+        std::hint::black_box(acc);
+    }
 
     #[inline]
+    fn put(&mut self, slot: usize, _h: u64, key: &[u64], id: u32) {
+        self.slots[slot] = key[0] | ((u64::from(id) + 1) << self.key_bits);
+        self.len += 1;
+    }
+
+    #[inline]
+    fn full(&self) -> bool {
+        (self.len + 1) * 8 > self.slots.len() * 7
+    }
+
+    /// Each slot holds its key, so the old slots are read in order and the new ones
+    /// written near two advancing positions (a key's new home is its old home, or
+    /// that plus the old size): both sweeps read memory in order, so growing costs
+    /// little beyond the copy.
+    fn grow(&mut self, _packed: &[u64], _w: usize, _kinds: &[Kind]) {
+        let size = self.slots.len() * 2;
+        let old = std::mem::replace(&mut self.slots, vec![KEY_EMPTY; size]);
+        for &slot in &old {
+            if slot != KEY_EMPTY {
+                let h = hash_words(&[slot & self.key_mask]);
+                let free = free_slot(&self.slots, h, KEY_EMPTY);
+                self.slots[free] = slot;
+            }
+        }
+    }
+
+    fn free_slot(&self, h: u64) -> usize {
+        free_slot(&self.slots, h, KEY_EMPTY)
+    }
+
+    fn bytes(&self) -> usize {
+        std::mem::size_of_val(&self.slots[..])
+    }
+}
+
+impl Table for IdIndex {
+    #[inline(always)]
     fn find(&self, h: u64, key: &[u64], packed: &[u64]) -> Result<u32, usize> {
         let w = key.len();
         let tag = self.tag(h);
@@ -197,79 +234,9 @@ impl IdIndex {
     }
 
     #[inline]
-    fn put(&mut self, slot: usize, h: u64, id: u32) {
+    fn put(&mut self, slot: usize, h: u64, _key: &[u64], id: u32) {
         self.slots[slot] = self.tag(h) | id;
         self.len += 1;
-    }
-}
-
-/// What a search asks of a hash index.
-pub(super) trait Table {
-    /// The number of the state whose packed words are `key` (looked up by its hash
-    /// `h`), or the free slot where it would go.
-    fn find(&self, h: u64, key: &[u64], packed: &[u64]) -> Result<u32, usize>;
-    /// Reads the slots each hash will probe (and, for a table of numbers, the packed
-    /// state a matching slot names) before any is needed: the reads for different
-    /// hashes do not depend on each other, so their cache misses overlap.
-    fn touch(&self, hashes: impl Iterator<Item = u64>, packed: &[u64], w: usize);
-    fn put(&mut self, slot: usize, h: u64, key: &[u64], id: u32);
-    /// Whether one more state would fill the table beyond seven eighths.
-    fn full(&self) -> bool;
-    /// Doubles the slots; `packed` and `kinds` are the graph's states so far.
-    fn grow(&mut self, packed: &[u64], w: usize, kinds: &[Kind]);
-    /// The first free slot of the probe sequence of `h`.
-    fn free_slot(&self, h: u64) -> usize;
-    /// The bytes the table holds.
-    fn bytes(&self) -> usize;
-}
-
-impl Table for KeyIndex {
-    #[inline(always)]
-    fn find(&self, h: u64, key: &[u64], _packed: &[u64]) -> Result<u32, usize> {
-        KeyIndex::find(self, h, key[0])
-    }
-
-    fn touch(&self, hashes: impl Iterator<Item = u64>, _packed: &[u64], _w: usize) {
-        KeyIndex::touch(self, hashes);
-    }
-
-    #[inline]
-    fn put(&mut self, slot: usize, _h: u64, key: &[u64], id: u32) {
-        KeyIndex::put(self, slot, key[0], id);
-    }
-
-    #[inline]
-    fn full(&self) -> bool {
-        (self.len + 1) * 8 > self.slots.len() * 7
-    }
-
-    /// The one-word table reads its keys back from the old slots.
-    fn grow(&mut self, _packed: &[u64], _w: usize, _kinds: &[Kind]) {
-        KeyIndex::grow(self);
-    }
-
-    fn free_slot(&self, h: u64) -> usize {
-        free_slot(&self.slots, h, KEY_EMPTY)
-    }
-
-    fn bytes(&self) -> usize {
-        std::mem::size_of_val(&self.slots[..])
-    }
-}
-
-impl Table for IdIndex {
-    #[inline(always)]
-    fn find(&self, h: u64, key: &[u64], packed: &[u64]) -> Result<u32, usize> {
-        IdIndex::find(self, h, key, packed)
-    }
-
-    fn touch(&self, hashes: impl Iterator<Item = u64>, packed: &[u64], w: usize) {
-        IdIndex::touch(self, hashes, packed, w);
-    }
-
-    #[inline]
-    fn put(&mut self, slot: usize, h: u64, _key: &[u64], id: u32) {
-        IdIndex::put(self, slot, h, id);
     }
 
     #[inline]
@@ -288,7 +255,7 @@ impl Table for IdIndex {
             if *kind != Kind::DivertLoop {
                 let h = hash_words(&packed[id * w..(id + 1) * w]);
                 let slot = free_slot(&self.slots, h, EMPTY);
-                IdIndex::put(self, slot, h, id as u32);
+                self.put(slot, h, &[], id as u32);
             }
         }
     }

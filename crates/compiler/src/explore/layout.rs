@@ -260,7 +260,7 @@ impl Layout {
 
     /// Where the marks (once-only, then `seen`) start, and how many bits they take:
     /// they are a packed state's last bits.
-    pub(super) fn marks(&self) -> (usize, usize) {
+    fn marks(&self) -> (usize, usize) {
         (self.taken_start, self.bits - self.taken_start)
     }
 
