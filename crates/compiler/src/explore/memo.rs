@@ -176,9 +176,8 @@ impl<E: Entry> Memo<E> {
 
     /// The memo of the footprints `f`, with empty entries of type `E`, which must
     /// [`fit`](Self::fits).
-    pub(super) fn new(f: Footprints) -> Memo<E> {
+    pub(super) fn new(mut f: Footprints) -> Memo<E> {
         assert!(Self::fits(&f), "memo entries too narrow");
-        let mut f = f;
         for s in f.start.iter_mut().filter(|s| **s != usize::MAX) {
             *s += OWN_ENTRIES;
         }
@@ -305,7 +304,7 @@ impl<E: Entry> Memoize for Memo<E> {
         if W::ONE {
             let all = self.flat[choice as usize].all;
             target[0] = (source[0] & !all) | r;
-        } else if let (Some(fp), Known::Taken(Stop::Choice | Stop::Outcome | Stop::DeadEnd)) =
+        } else if let (Some(fp), Known::Taken(Stop::Choice | Stop::Outcome)) =
             (&self.prints[choice as usize], known)
         {
             target.copy_from_slice(source);
