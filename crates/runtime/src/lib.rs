@@ -6,5 +6,5 @@ mod machine;
 pub mod save;
 pub mod session;
 
-pub use machine::{eval, get_bit, set_bit, Runner, Sink, State, Stop, DIVERT_LIMIT};
+pub use machine::{eval, eval_in, get_bit, set_bit, Env, Runner, Sink, State, Stop, DIVERT_LIMIT};
 pub use session::MoveCounts;

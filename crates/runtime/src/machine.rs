@@ -107,6 +107,12 @@ pub trait Sink {
     fn read_taken(&mut self, _once_id: u32) {}
     /// The transition wrote variable `var`.
     fn write_var(&mut self, _var: VarId) {}
+    /// The transition is about to evaluate a condition: a choice's guard or an
+    /// `if`'s. The reads it reports until [`Sink::tested`] are the condition's.
+    fn test(&mut self) {}
+    /// The condition `cond`, evaluated in `state`, `holds` or not: all that play
+    /// takes from it.
+    fn tested(&mut self, _cond: &Expr, _state: &State, _holds: bool) {}
     /// The transition has stopped at a scene and now reads whether any of its
     /// choices is offered, to tell waiting from stuck (`true`), or is done reading
     /// (`false`). What it reads in between decides only that.
@@ -301,10 +307,7 @@ impl<'s> Runner<'s> {
                 return false;
             }
         }
-        choice
-            .guard
-            .as_ref()
-            .is_none_or(|g| eval_with(g, state, sink) != 0)
+        choice.guard.as_ref().is_none_or(|g| holds(g, state, sink))
     }
 
     /// The indices of the choices offered at `state`, in source order.
@@ -524,7 +527,7 @@ fn exec<S: Sink>(
             } => {
                 let body = branches
                     .iter()
-                    .find(|b| eval_with(&b.cond, state, sink) != 0)
+                    .find(|b| holds(&b.cond, state, sink))
                     .map_or(otherwise.as_slice(), |b| b.body.as_slice());
                 if let Some(t) = exec(story, body, state, rated, sink) {
                     return Some(t);
@@ -535,33 +538,64 @@ fn exec<S: Sink>(
     None
 }
 
+/// Whether the condition `cond` holds in `state`, telling `sink` it is a condition.
+#[inline]
+fn holds<S: Sink>(cond: &Expr, state: &State, sink: &mut S) -> bool {
+    sink.test();
+    let holds = eval_with(cond, state, sink) != 0;
+    sink.tested(cond, state, holds);
+    holds
+}
+
+/// What an expression reads of a state. The runtime's [`State`] is one; the checker
+/// evaluates conditions over its packed states through another, with the same
+/// [`eval_in`].
+pub trait Env {
+    fn var(&self, var: VarId) -> i64;
+    /// Whether `node` was entered (known only for a node some `seen()` names).
+    fn seen(&self, node: NodeId) -> bool;
+    /// The node play is at.
+    fn node(&self) -> NodeId;
+}
+
+impl Env for State {
+    #[inline]
+    fn var(&self, var: VarId) -> i64 {
+        self.vars[var as usize]
+    }
+
+    #[inline]
+    fn seen(&self, node: NodeId) -> bool {
+        self.has_seen(node)
+    }
+
+    #[inline]
+    fn node(&self) -> NodeId {
+        self.node
+    }
+}
+
 /// Evaluates an expression in a state. Arithmetic saturates at the 64-bit limits.
 pub fn eval(e: &Expr, state: &State) -> i64 {
-    eval_with(e, state, &mut ())
+    eval_in(e, state, &mut ())
 }
 
 /// [`eval`], telling `sink` each variable, `seen()` mark and once-only mark it reads.
+#[inline]
 pub fn eval_with<S: Sink>(e: &Expr, state: &State, sink: &mut S) -> i64 {
+    eval_in(e, state, sink)
+}
+
+/// [`eval_with`] in any [`Env`]: the one definition of what an expression means.
+pub fn eval_in<E: Env + ?Sized, S: Sink>(e: &Expr, env: &E, sink: &mut S) -> i64 {
     match e {
-        Expr::Const(c) => *c,
-        Expr::Var(v) => {
-            sink.read_var(*v);
-            state.vars[*v as usize]
-        }
-        Expr::Seen(n) => {
-            sink.read_seen(*n);
-            i64::from(state.has_seen(*n))
-        }
-        Expr::At(n) => i64::from(state.node == *n),
-        Expr::Not(x) => i64::from(eval_with(x, state, sink) == 0),
-        Expr::Neg(x) => eval_with(x, state, sink).saturating_neg(),
         Expr::Bin(op, a, b) => {
-            let a = eval_with(a, state, sink);
+            let a = operand(a, env, sink);
             match op {
-                BinOp::Or => i64::from(a != 0 || eval_with(b, state, sink) != 0),
-                BinOp::And => i64::from(a != 0 && eval_with(b, state, sink) != 0),
+                BinOp::Or => i64::from(a != 0 || operand(b, env, sink) != 0),
+                BinOp::And => i64::from(a != 0 && operand(b, env, sink) != 0),
                 _ => {
-                    let b = eval_with(b, state, sink);
+                    let b = operand(b, env, sink);
                     match op {
                         BinOp::Eq => i64::from(a == b),
                         BinOp::Ne => i64::from(a != b),
@@ -576,6 +610,28 @@ pub fn eval_with<S: Sink>(e: &Expr, state: &State, sink: &mut S) -> i64 {
                 }
             }
         }
+        Expr::Not(x) => i64::from(operand(x, env, sink) == 0),
+        Expr::Neg(x) => operand(x, env, sink).saturating_neg(),
+        leaf => operand(leaf, env, sink),
+    }
+}
+
+/// An operand of an operator: a leaf (a constant or what the state holds) is read
+/// here, without a call; anything else is evaluated by [`eval_in`].
+#[inline(always)]
+fn operand<E: Env + ?Sized, S: Sink>(e: &Expr, env: &E, sink: &mut S) -> i64 {
+    match e {
+        Expr::Const(c) => *c,
+        Expr::Var(v) => {
+            sink.read_var(*v);
+            env.var(*v)
+        }
+        Expr::Seen(n) => {
+            sink.read_seen(*n);
+            i64::from(env.seen(*n))
+        }
+        Expr::At(n) => i64::from(env.node() == *n),
+        Expr::Not(_) | Expr::Neg(_) | Expr::Bin(..) => eval_in(e, env, sink),
     }
 }
 
