@@ -18,7 +18,7 @@ use threshold_runtime::{set_bit, Runner, Sink, State, Stop};
 use super::graph::{Bounds, Graph, Kind, NO_PARENT};
 use super::layout::{Field, Layout, Width};
 use super::memo::{Known, Memoize, NO_ENTRY};
-use super::trie::Trace;
+use super::trie::{Read, Trace};
 
 /// How many states are expanded together.
 const BATCH: usize = 64;
@@ -84,7 +84,7 @@ struct Fresh<'r, 's> {
     cur: State,
     next: State,
     unpacked: usize,
-    reads: Vec<(u32, u64)>,
+    reads: Vec<Read>,
 }
 
 /// Explores the story from the empty graph `g` within `bounds`: states of `width`,

@@ -2,7 +2,7 @@
 //! variable, then one bit per once-only choice and one per node some `seen()` names.
 
 use threshold_runtime::ir::{Story, VarType};
-use threshold_runtime::{Runner, State};
+use threshold_runtime::{Env, Runner, State};
 
 use super::bits::{or_bits, read_bits};
 
@@ -213,6 +213,12 @@ impl Layout {
         (self.node.mask != 0).then_some((self.node.word, self.node.shift, self.node_bits()))
     }
 
+    /// The lowest value of variable `v`: its field holds how far above it the value
+    /// is.
+    pub(super) fn var_low(&self, v: u32) -> i64 {
+        self.vars[v as usize].1
+    }
+
     /// The bits that hold variable `v`, as `(word, bits)`.
     pub(crate) fn var_bits(&self, v: u32) -> Option<(u32, u64)> {
         let f = self.vars[v as usize].0;
@@ -241,7 +247,6 @@ impl Layout {
         Some(single_bit(self.seen_start + i))
     }
 
-    /// The node of a packed state.
     /// The node of a packed state.
     #[inline]
     pub(super) fn node_of(&self, words: &[u64]) -> u32 {
@@ -283,6 +288,32 @@ impl Layout {
         fields.push((marks_start as u32, mask, combos));
         combos = combos.checked_mul(1u64.checked_shl(marks as u32)?)?;
         Some((fields, combos))
+    }
+}
+
+/// A state of one word read as the runtime reads a [`State`], so that the runtime's
+/// own evaluation ([`threshold_runtime::eval_in`]) can test a condition in it.
+pub(super) struct WordEnv<'a> {
+    pub(super) layout: &'a Layout,
+    pub(super) word: u64,
+}
+
+impl Env for WordEnv<'_> {
+    #[inline(always)]
+    fn var(&self, var: u32) -> i64 {
+        let (f, lo) = self.layout.vars[var as usize];
+        (f.get_one(self.word) as i64).wrapping_add(lo)
+    }
+
+    fn seen(&self, node: u32) -> bool {
+        self.layout
+            .seen_bit(node)
+            .is_some_and(|(_, bit)| self.word & bit != 0)
+    }
+
+    #[inline]
+    fn node(&self) -> u32 {
+        self.layout.node.get_one(self.word) as u32
     }
 }
 

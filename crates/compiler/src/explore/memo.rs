@@ -13,7 +13,7 @@ use threshold_runtime::ir::NodeId;
 use threshold_runtime::Stop;
 
 use super::footprint::{Footprint, Footprints, VALUE_BITS};
-use super::layout::Width;
+use super::layout::{Layout, Width};
 use super::trie::{Trace, Trie};
 
 /// The entry of a choice with no table and no read trie: never written, so it always
@@ -174,15 +174,15 @@ impl<E: Entry> Memo<E> {
         f.width <= E::KIND_SHIFT
     }
 
-    /// The memo of the footprints `f`, with empty entries of type `E`, which must
-    /// [`fit`](Self::fits).
-    pub(super) fn new(mut f: Footprints) -> Memo<E> {
+    /// The memo of the footprints `f` of states packed by `layout`, with empty
+    /// entries of type `E`, which must [`fit`](Self::fits).
+    pub(super) fn new(mut f: Footprints, layout: &Layout) -> Memo<E> {
         assert!(Self::fits(&f), "memo entries too narrow");
         for s in f.start.iter_mut().filter(|s| **s != usize::MAX) {
             *s += OWN_ENTRIES;
         }
         let flat = flat_prints(&f).unwrap_or_default();
-        let trie = (!flat.is_empty()).then(|| Trie::new(flat.len()));
+        let trie = (!flat.is_empty()).then(|| Trie::new(flat.len(), layout));
         let mut table = vec![E::from_bits(UNKNOWN); OWN_ENTRIES + f.entries];
         table[TRIE_ENTRY] = E::from_bits(IN_TRIE << E::KIND_SHIFT);
         Memo {
@@ -371,7 +371,7 @@ pub(super) mod tests {
     fn a_stored_result_is_reused_for_states_that_share_the_footprint() {
         let story = test_story(STORY);
         let layout = Layout::new(&story);
-        let mut memo = Memo::<u64>::new(Footprints::new(&story, &layout));
+        let mut memo = Memo::<u64>::new(Footprints::new(&story, &layout), &layout);
         let mut runner = threshold_runtime::Runner::new(&story);
         let (mut s, _) = runner.start(&mut ());
         let pack = |s: &threshold_runtime::State| {
@@ -451,7 +451,7 @@ Done.
         for text in [STORY, SCATTERED] {
             let story = test_story(text);
             let layout = Layout::new(&story);
-            let memo = Memo::<u64>::new(Footprints::new(&story, &layout));
+            let memo = Memo::<u64>::new(Footprints::new(&story, &layout), &layout);
             assert!(memo.flat(), "one-word states");
             let mut x = 0x9E37_79B9_7F4A_7C15u64;
             for _ in 0..2_000 {

@@ -34,6 +34,7 @@ mod footprint;
 pub mod graph;
 mod hashed;
 pub mod layout;
+mod linear;
 mod memo;
 mod scc;
 #[cfg(test)]
@@ -112,9 +113,15 @@ impl Graph {
         let plan = Plan::new(story, limits);
         let f = Footprints::new(story, &plan.layout);
         if Memo::<u32>::fits(&f) {
-            plan.run(story, Memo::<u32>::new(f))
+            {
+                let memo = Memo::<u32>::new(f, &plan.layout);
+                plan.run(story, memo)
+            }
         } else {
-            plan.run(story, Memo::<u64>::new(f))
+            {
+                let memo = Memo::<u64>::new(f, &plan.layout);
+                plan.run(story, memo)
+            }
         }
     }
 }

@@ -64,7 +64,7 @@ const FORMS: [Form; 8] = [
 /// does not fit the story falls back to the index the search would pick.
 fn explore_as(story: &Story, limits: Limits, form: Form) -> Graph {
     let plan = Plan::new(story, limits);
-    let mut memo = Memo::<u64>::new(Footprints::new(story, &plan.layout));
+    let mut memo = Memo::<u64>::new(Footprints::new(story, &plan.layout), &plan.layout);
     let w = plan.layout.words();
     let flat = memo.flat() && w == 1;
     let keys = (w == 1).then(|| KeyIndex::new(plan.room, plan.layout.bits() as u32));
@@ -98,7 +98,10 @@ fn explore_as(story: &Story, limits: Limits, form: Form) -> Graph {
             f.prints.iter_mut().for_each(|p| *p = None);
             f.start.iter_mut().for_each(|s| *s = usize::MAX);
             f.entries = 0;
-            plan.run(story, Memo::<u64>::new(f))
+            {
+                let memo = Memo::<u64>::new(f, &plan.layout);
+                plan.run(story, memo)
+            }
         }
     }
 }

@@ -14,18 +14,29 @@
 //!
 //! A choice with a wide static footprint often reads little on any one path: a
 //! choice whose diverts pass a scene that compares many variables only once a
-//! counter runs out reads the counter, and the rest only then. What the runtime
+//! counter runs out reads the counter, and the rest only then. And a condition
+//! that reads several fields the path does not know yet (a guard or an `if`
+//! comparing sums, say) is one *test* on the path rather than a read of each
+//! field: play takes only whether it holds, so the branch has two children, and
+//! finding a path evaluates the condition with the runtime's own [`eval_in`] over
+//! the packed state as the transition had changed it by then (a predicate node of
+//! a decision diagram). States that differ in what the condition reads but agree
+//! on whether it holds share the path. What the runtime
 //! reads to tell waiting from stuck where play stops (between its
 //! [`Sink::waits`] reports) is left off the path, as it is off the footprints: the
 //! search decides it for each state. The trie is kept for states of one word; it
-//! stops growing at [`MAX_SLOTS`] slots or [`MAX_LEAVES`] leaves, after which paths
+//! stops growing at [`MAX_SLOTS`] slots, [`MAX_LEAVES`] leaves or [`MAX_TESTS`]
+//! tests, after which paths
 //! it does not hold are run every time.
 
 use std::cell::Cell;
 
-use threshold_runtime::{set_bit, Sink, Stop};
+use rustc_hash::FxHashMap;
+use threshold_runtime::ir::Expr;
+use threshold_runtime::{eval_in, set_bit, Sink, State, Stop};
 
-use super::layout::Layout;
+use super::layout::{Layout, WordEnv};
+use super::linear::Linear;
 use super::memo::Known;
 
 /// The most slots (children of branches, and a root per choice) the trie holds:
@@ -33,6 +44,10 @@ use super::memo::Known;
 const MAX_SLOTS: usize = 1 << 22;
 /// The most leaves the trie holds: 24 MiB.
 const MAX_LEAVES: usize = 1 << 20;
+/// The most tests the trie holds, and the most terms of their linear forms: under
+/// 4 MiB and 6 MiB.
+const MAX_TESTS: usize = 1 << 16;
+const MAX_TERMS: usize = 1 << 18;
 /// The widest field a branch splits on, in bits: 4,096 children.
 const MAX_FIELD_BITS: u32 = 12;
 /// The most nodes a traced transition may enter. A longer divert chain compares
@@ -44,13 +59,48 @@ const MAX_HOPS: usize = 32;
 const UNKNOWN: u32 = 0;
 const LEAF: u32 = 1 << 31;
 
-/// A branch: the field it splits on, `(state >> shift) & mask`, and where its
-/// children's slots start.
+/// A branch: the field it splits on, `(state >> shift) & mask`, or the test it
+/// makes (then its children are "fails" and "holds"); and where its children's
+/// slots start.
 #[derive(Debug, Clone, Copy)]
 struct Branch {
     shift: u32,
+    /// [`FIELD`], or the test's index.
+    test: u32,
     mask: u64,
     base: u32,
+}
+
+/// A branch's mark of a field read.
+const FIELD: u32 = u32::MAX;
+
+/// A test: the condition (its index among the trie's conditions), evaluated in the
+/// source state with the bits `mask` the transition had written by then set to
+/// `bits` — in its linear form with those bits fixed, where it has one.
+#[derive(Debug, Clone)]
+struct Test {
+    cond: u32,
+    mask: u64,
+    bits: u64,
+    linear: Option<Linear>,
+}
+
+/// A step of a transition's path: a field it read before knowing it, or a condition
+/// it tested that read fields it did not know (`cond` names the condition by its
+/// address in the story, which stays put while the search runs), with whether it
+/// held, and the bits `mask` written by then with their values `bits`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Read {
+    Field {
+        shift: u32,
+        mask: u64,
+    },
+    Test {
+        cond: usize,
+        holds: bool,
+        mask: u64,
+        bits: u64,
+    },
 }
 
 /// A leaf: how the transition stopped, and the bits it wrote (`mask`) with their
@@ -88,17 +138,47 @@ pub(super) struct Trie {
     branches: Vec<Branch>,
     leaves: Vec<Leaf>,
     uses: Vec<Use>,
+    tests: Vec<Test>,
+    /// The terms of the tests' linear forms.
+    terms: usize,
+    /// The conditions tests evaluate, with their linear forms where they have one,
+    /// and each one's index by its address.
+    conds: Vec<(Expr, Option<Linear>)>,
+    cond_at: FxHashMap<usize, u32>,
+    layout: Layout,
 }
 
 impl Trie {
-    /// An empty trie for `choices` choices.
-    pub(super) fn new(choices: usize) -> Trie {
+    /// An empty trie for `choices` choices of states packed by `layout`.
+    pub(super) fn new(choices: usize, layout: &Layout) -> Trie {
         Trie {
             slots: vec![UNKNOWN; choices],
             branches: Vec::new(),
             leaves: Vec::new(),
             uses: vec![Use::default(); choices],
+            tests: Vec::new(),
+            terms: 0,
+            conds: Vec::new(),
+            cond_at: FxHashMap::default(),
+            layout: layout.clone(),
         }
+    }
+
+    /// Which child of branch `b` the one-word state `s` goes to.
+    #[inline]
+    fn child(&self, b: Branch, s: u64) -> u64 {
+        if b.test == FIELD {
+            return (s >> b.shift) & b.mask;
+        }
+        let t = &self.tests[b.test as usize];
+        if let Some(linear) = &t.linear {
+            return u64::from(linear.holds(s));
+        }
+        let env = WordEnv {
+            layout: &self.layout,
+            word: (s & !t.mask) | t.bits,
+        };
+        u64::from(eval_in(&self.conds[t.cond as usize].0, &env, &mut ()) != 0)
     }
 
     /// Whether `choice` still uses the trie.
@@ -110,7 +190,10 @@ impl Trie {
     /// Whether the trie has room for more paths: once full, transitions it does not
     /// hold run untraced.
     pub(super) fn has_room(&self) -> bool {
-        self.leaves.len() < MAX_LEAVES && self.slots.len() < MAX_SLOTS
+        self.leaves.len() < MAX_LEAVES
+            && self.slots.len() < MAX_SLOTS
+            && self.tests.len() < MAX_TESTS
+            && self.terms < MAX_TERMS
     }
 
     /// What taking `choice` from the one-word state `s` comes to, with the bits it
@@ -129,7 +212,72 @@ impl Trie {
                 return None;
             }
             let b = self.branches[slot as usize - 1];
-            slot = self.slots[b.base as usize + ((s >> b.shift) & b.mask) as usize];
+            slot = self.slots[b.base as usize + self.child(b, s) as usize];
+        }
+    }
+
+    /// A new branch for the step `read` of `trace`'s path, its children's slots
+    /// unknown.
+    fn new_branch(&mut self, read: Read, trace: &Trace<'_>) -> Branch {
+        let base = self.slots.len() as u32;
+        let b = match read {
+            Read::Field { shift, mask } => Branch {
+                shift,
+                test: FIELD,
+                mask,
+                base,
+            },
+            Read::Test {
+                cond, mask, bits, ..
+            } => {
+                let next = self.conds.len() as u32;
+                let c = *self.cond_at.entry(cond).or_insert(next);
+                if c == next {
+                    let (_, expr) = trace
+                        .conds
+                        .iter()
+                        .find(|(at, _)| *at == cond)
+                        .expect("a trace keeps the conditions it tested");
+                    self.conds
+                        .push((expr.clone(), Linear::of(expr, &self.layout)));
+                }
+                let linear = self.conds[c as usize]
+                    .1
+                    .as_ref()
+                    .and_then(|l| l.fixing(mask, bits));
+                self.terms += linear.as_ref().map_or(0, Linear::terms);
+                self.tests.push(Test {
+                    cond: c,
+                    mask,
+                    bits,
+                    linear,
+                });
+                Branch {
+                    shift: 0,
+                    test: self.tests.len() as u32 - 1,
+                    mask: 1,
+                    base,
+                }
+            }
+        };
+        self.slots
+            .resize(self.slots.len() + b.mask as usize + 1, UNKNOWN);
+        self.branches.push(b);
+        b
+    }
+
+    /// Whether the branch `b` makes the step `read`.
+    fn makes(&self, b: Branch, read: Read) -> bool {
+        match read {
+            Read::Field { shift, mask } => b.test == FIELD && (b.shift, b.mask) == (shift, mask),
+            Read::Test {
+                cond, mask, bits, ..
+            } => {
+                b.test != FIELD && {
+                    let t = &self.tests[b.test as usize];
+                    self.cond_at.get(&cond) == Some(&t.cond) && (t.mask, t.bits) == (mask, bits)
+                }
+            }
         }
     }
 
@@ -155,20 +303,21 @@ impl Trie {
             return;
         }
         let mut at = choice as usize;
-        for &(shift, mask) in &trace.reads {
+        for &read in &trace.reads {
             let slot = self.slots[at];
             let b = if slot == UNKNOWN {
-                if self.slots.len() + mask as usize + 1 > MAX_SLOTS {
+                let room = match read {
+                    Read::Field { mask, .. } => self.slots.len() + (mask as usize) < MAX_SLOTS,
+                    Read::Test { .. } => {
+                        self.slots.len() + 1 < MAX_SLOTS
+                            && self.tests.len() < MAX_TESTS
+                            && self.terms < MAX_TERMS
+                    }
+                };
+                if !room {
                     return;
                 }
-                let b = Branch {
-                    shift,
-                    mask,
-                    base: self.slots.len() as u32,
-                };
-                self.slots
-                    .resize(self.slots.len() + mask as usize + 1, UNKNOWN);
-                self.branches.push(b);
+                let b = self.new_branch(read, trace);
                 self.slots[at] = self.branches.len() as u32;
                 b
             } else if slot & LEAF != 0 {
@@ -177,12 +326,15 @@ impl Trie {
             } else {
                 self.branches[slot as usize - 1]
             };
-            debug_assert_eq!(
-                (b.shift, b.mask),
-                (shift, mask),
-                "choice {choice}: a path reads the fields of its prefix"
+            debug_assert!(
+                self.makes(b, read),
+                "choice {choice}: a path makes the steps of its prefix"
             );
-            at = b.base as usize + ((source >> shift) & mask) as usize;
+            let child = match read {
+                Read::Field { shift, mask } => (source >> shift) & mask,
+                Read::Test { holds, .. } => u64::from(holds),
+            };
+            at = b.base as usize + child as usize;
         }
         if self.slots[at] != UNKNOWN {
             return;
@@ -208,13 +360,16 @@ impl Trie {
     }
 }
 
-/// What a transition of a one-word state read and wrote, as the runtime tells it: the
-/// fields it read before knowing them, in order, as `(shift, mask)`; the bits it
-/// wrote; and the nodes it entered, which it also marks in the graph's `entered`.
+/// What a transition of a one-word state read and wrote, as the runtime tells it: its
+/// path (the fields it read before knowing them and the conditions it tested, in
+/// order); the bits it wrote; and the nodes it entered, which it also marks in the
+/// graph's `entered`.
 pub(super) struct Trace<'a> {
     layout: &'a Layout,
     entered: &'a mut Vec<u64>,
-    reads: Vec<(u32, u64)>,
+    reads: Vec<Read>,
+    /// The conditions of the path's tests, by address.
+    conds: Vec<(usize, Expr)>,
     /// Bits whose value the path knows: read, or written before being read.
     known: u64,
     wrote: u64,
@@ -224,6 +379,8 @@ pub(super) struct Trace<'a> {
     /// The runtime is reading whether play waits at the scene it stopped at, which
     /// the path leaves out.
     checking: bool,
+    /// While a condition is evaluated: the unknown bits it has read.
+    testing: Option<u64>,
 }
 
 impl<'a> Trace<'a> {
@@ -233,7 +390,7 @@ impl<'a> Trace<'a> {
     pub(super) fn new(
         layout: &'a Layout,
         entered: &'a mut Vec<u64>,
-        mut reads: Vec<(u32, u64)>,
+        mut reads: Vec<Read>,
     ) -> Trace<'a> {
         let node = layout
             .node_run()
@@ -243,16 +400,18 @@ impl<'a> Trace<'a> {
             layout,
             entered,
             reads,
+            conds: Vec::new(),
             known: node,
             wrote: node,
             hops: 0,
             wide: false,
             checking: false,
+            testing: None,
         }
     }
 
     /// The room of the path, to reuse.
-    pub(super) fn into_reads(self) -> Vec<(u32, u64)> {
+    pub(super) fn into_reads(self) -> Vec<Read> {
         self.reads
     }
 
@@ -282,12 +441,23 @@ impl<'a> Trace<'a> {
         if bits & !self.known == 0 {
             return;
         }
+        if let Some(unknown) = &mut self.testing {
+            // A condition's reads are the path's only if it can read one field (see
+            // `tested`).
+            *unknown |= bits;
+            return;
+        }
+        self.field(bits);
+    }
+
+    /// The path reads the field of the bits `bits`.
+    fn field(&mut self, bits: u64) {
         let shift = bits.trailing_zeros();
         let mask = bits >> shift;
         if mask.count_ones() > MAX_FIELD_BITS {
             self.wide = true;
         }
-        self.reads.push((shift, mask));
+        self.reads.push(Read::Field { shift, mask });
         self.known |= bits;
     }
 }
@@ -324,7 +494,150 @@ impl Sink for Trace<'_> {
         }
     }
 
+    fn test(&mut self) {
+        self.testing = Some(0);
+    }
+
+    /// A condition that can read nothing the path does not know adds nothing to it;
+    /// one that can read one such field adds the field if it read it, and later
+    /// steps may read it again; one that can read more adds a test. What it *can*
+    /// read decides, not what it did: a short-circuit reads less on some paths, and
+    /// the kind of step must depend only on the path so far.
+    fn tested(&mut self, cond: &Expr, state: &State, holds: bool) {
+        let Some(unknown) = self.testing.take() else {
+            return;
+        };
+        if self.checking {
+            return;
+        }
+        let (mut can, mut fields) = (0u64, 0u32);
+        let mut may_read = |bits: Option<(u32, u64)>| {
+            if let Some((_, bits)) = bits {
+                if bits & !self.known != 0 && bits & can == 0 {
+                    can |= bits;
+                    fields += 1;
+                }
+            }
+        };
+        cond.walk(&mut |e| match e {
+            Expr::Var(v) => may_read(self.layout.var_bits(*v)),
+            Expr::Seen(n) => may_read(self.layout.seen_bit(*n)),
+            Expr::Const(_) | Expr::At(_) | Expr::Not(_) | Expr::Neg(_) | Expr::Bin(..) => {}
+        });
+        match fields {
+            0 => return,
+            1 => {
+                if unknown != 0 {
+                    self.field(unknown);
+                }
+                return;
+            }
+            _ => {}
+        }
+        let mut now = [0u64];
+        self.layout.pack(state, &mut now);
+        let at = std::ptr::from_ref(cond) as usize;
+        if !self.conds.iter().any(|(c, _)| *c == at) {
+            self.conds.push((at, cond.clone()));
+        }
+        self.reads.push(Read::Test {
+            cond: at,
+            holds,
+            mask: self.wrote,
+            bits: now[0] & self.wrote,
+        });
+    }
+
     fn waits(&mut self, checking: bool) {
         self.checking = checking;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_story;
+    use threshold_runtime::{Runner, State};
+
+    const STORY: &str = r#"title: "Tests"
+start: hub
+hidden a = 0 in 0..6 "A"
+hidden b = 0 in 0..6 "B"
+hidden n = 0 in 0..3 "N"
+
+scene hub
++ Go on
+  ~ n += 1
+  -> judge
+
+scene judge
+{if n > 1 and a + b > 6}
+  -> high
+{end}
+-> low
+
+outcome high good "High"
+Done.
+
+outcome low bad "Low"
+Done.
+"#;
+
+    /// Takes the hub's choice from the state with `a`, `b` and `n`, traced, into the
+    /// trie; returns the packed source, what it came to and its packed target.
+    fn take(
+        runner: &mut Runner<'_>,
+        layout: &Layout,
+        (a, b, n): (i64, i64, i64),
+        trie: Option<&mut Trie>,
+    ) -> (u64, Known, u64) {
+        let mut cur: State = runner.initial_state();
+        cur.vars = vec![a, b, n];
+        let (mut source, mut target) = ([0u64], [0u64]);
+        layout.pack(&cur, &mut source);
+        let mut entered = vec![0u64; 1];
+        let mut trace = Trace::new(layout, &mut entered, Vec::new());
+        assert!(runner.is_available_with(&cur, 0, &mut trace));
+        let mut next = cur.clone();
+        let known = Known::Taken(runner.choose(&mut next, 0, &mut trace));
+        layout.pack(&next, &mut target);
+        if let Some(trie) = trie {
+            trie.put(0, source[0], known, target[0], &trace);
+        }
+        (source[0], known, target[0])
+    }
+
+    /// A condition that can read two fields the path does not know is one test with
+    /// two children: states that disagree on the fields but agree on the test share
+    /// the path; one that the other way of the test would take finds nothing yet.
+    #[test]
+    fn a_condition_over_several_fields_is_one_test() {
+        let story = test_story(STORY);
+        let layout = Layout::new(&story);
+        let mut runner = Runner::new(&story);
+        let mut trie = Trie::new(runner.choice_count() as usize, &layout);
+        take(&mut runner, &layout, (3, 4, 1), Some(&mut trie));
+        assert_eq!(trie.tests.len(), 1, "one test: {:?}", trie.branches);
+        for (a, b) in [(5, 2), (6, 6), (1, 6)] {
+            let (source, known, target) = take(&mut runner, &layout, (a, b, 1), None);
+            let (found, mask, bits) = trie.find(0, source).expect("the path is shared");
+            assert_eq!(
+                (found, (source & !mask) | bits),
+                (known, target),
+                "{a} + {b}"
+            );
+        }
+        let (source, ..) = take(&mut runner, &layout, (2, 4, 1), None);
+        assert!(
+            trie.find(0, source).is_none(),
+            "the test fails: not stored yet"
+        );
+        // From `n` at 0, `and` stops before the sum, yet the step is a test (what
+        // the condition can read decides), which fails whatever `a` and `b` are.
+        take(&mut runner, &layout, (0, 0, 0), Some(&mut trie));
+        assert_eq!(trie.tests.len(), 2);
+        let (source, known, target) = take(&mut runner, &layout, (6, 6, 0), None);
+        let (found, mask, bits) = trie.find(0, source).expect("the path is shared");
+        assert_eq!((found, (source & !mask) | bits), (known, target));
     }
 }
