@@ -4,7 +4,7 @@
 
 use threshold_compiler::{lower, Graph, DEFAULT_MAX_STATES};
 use threshold_testgen::{
-    once_only_hub, once_only_hub_baseline, six_dials_baseline_with, six_dials_with,
+    once_only_hub, once_only_hub_baseline, six_dials_baseline_with, six_dials_with, Set,
 };
 
 /// `(state_count, edge_count)` of the checker's search of `text`.
@@ -23,7 +23,7 @@ fn checker(text: String) -> (usize, usize) {
 fn the_dial_baseline_counts_what_the_checker_counts() {
     for (dials, steps) in [(2, 1), (2, 5), (3, 6), (4, 6)] {
         assert_eq!(
-            six_dials_baseline_with(dials, steps),
+            six_dials_baseline_with(dials, steps, Set::Fx),
             checker(six_dials_with(dials, steps)),
             "{dials} dials, {steps} steps"
         );
@@ -33,7 +33,7 @@ fn the_dial_baseline_counts_what_the_checker_counts() {
 #[test]
 fn the_once_only_hub_baseline_counts_what_the_checker_counts() {
     for topics in [0, 1, 3, 8] {
-        let counts = once_only_hub_baseline(topics);
+        let counts = once_only_hub_baseline(topics, Set::Fx);
         assert_eq!(counts, checker(once_only_hub(topics)), "{topics} topics");
         // 2^t hub states and as many outcome states.
         assert_eq!(counts.0, 2 << topics);

@@ -22,7 +22,7 @@ use std::fmt::Write as _;
 pub mod shapes;
 pub use shapes::{
     once_only_hub, once_only_hub_baseline, six_dials, six_dials_baseline, six_dials_baseline_with,
-    six_dials_with,
+    six_dials_with, Set,
 };
 
 /// A small deterministic pseudo-random generator (xorshift64*), seeded through

@@ -3,7 +3,8 @@
 //! searched breadth first with a plain hash set, counting states and edges as
 //! `Graph::explore` counts them — every state where play waits or ends (outcome states
 //! included), and one edge per choice offered in a waiting state. The baselines are
-//! the yardstick; a test holds their counts to the checker's.
+//! the yardstick, each with the standard library's hash set and with FxHash
+//! ([`Set`]); a test holds their counts to the checker's.
 //!
 //! - [`six_dials`]: six hidden dials `0..10` starting at 5 and a step counter `0..12`;
 //!   a hub of twelve sticky choices, one raising each dial by 3 and one lowering it by
@@ -15,8 +16,9 @@
 //!   and diverting back, and one sticky way out to an outcome: `2^topics` hub states and
 //!   as many outcome states.
 
-use rustc_hash::FxHashSet;
+use std::collections::HashSet;
 use std::fmt::Write as _;
+use std::hash::BuildHasher;
 
 /// The value every dial starts at.
 const DIAL_START: u64 = 5;
@@ -107,21 +109,32 @@ pub fn once_only_hub(topics: usize) -> String {
     s
 }
 
+/// The hash set a baseline keeps the states it has seen in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Set {
+    /// The standard library's `HashSet` with its default hasher (SipHash-1-3,
+    /// randomly keyed): the plain one.
+    Std,
+    /// `FxHashSet`: one multiplication a key, several times cheaper than SipHash on
+    /// `u64` states; the stronger yardstick.
+    Fx,
+}
+
 /// States and edges of [`six_dials`], by the baseline search.
-pub fn six_dials_baseline() -> (usize, usize) {
-    six_dials_baseline_with(6, 12)
+pub fn six_dials_baseline(set: Set) -> (usize, usize) {
+    six_dials_baseline_with(6, 12, set)
 }
 
 /// States and edges of [`six_dials_with`]`(dials, steps)`, by the baseline search.
 /// A state packs dial `k` in bits `4k..4k + 4`, the step in bits 48..56 and the node
 /// (0 the hub, 1–3 the outcomes) in bits 56..58.
-pub fn six_dials_baseline_with(dials: usize, steps: usize) -> (usize, usize) {
+pub fn six_dials_baseline_with(dials: usize, steps: usize, set: Set) -> (usize, usize) {
     assert!((2..=12).contains(&dials) && (1..=255).contains(&steps));
     const STEP: u32 = 48;
     const NODE: u32 = 56;
     let dial = |s: u64, k: usize| (s >> (4 * k)) & 0xF;
     let start = (0..dials).fold(0, |s, k| s | (DIAL_START << (4 * k)));
-    bfs(start, |s, out| {
+    let successors = |s: u64, out: &mut Vec<u64>| {
         if s >> NODE != 0 {
             return; // an outcome
         }
@@ -146,17 +159,18 @@ pub fn six_dials_baseline_with(dials: usize, steps: usize) -> (usize, usize) {
                 out.push(t);
             }
         }
-    })
+    };
+    bfs(set, start, successors)
 }
 
 /// States and edges of [`once_only_hub`]`(topics)`, by the baseline search. A state
 /// packs the taken topics in bits `0..topics`, the counter in bits 32..37 and the node
 /// (0 the hub, 1 the outcome) in bit 40.
-pub fn once_only_hub_baseline(topics: usize) -> (usize, usize) {
+pub fn once_only_hub_baseline(topics: usize, set: Set) -> (usize, usize) {
     assert!(topics <= 32, "at most 32 topics");
     const COUNT: u32 = 32;
     const NODE: u32 = 40;
-    bfs(0, |s, out| {
+    let successors = |s: u64, out: &mut Vec<u64>| {
         if s >> NODE != 0 {
             return; // the outcome
         }
@@ -167,14 +181,25 @@ pub fn once_only_hub_baseline(topics: usize) -> (usize, usize) {
             }
         }
         out.push(s | (1 << NODE));
-    })
+    };
+    bfs(set, 0, successors)
 }
 
 /// A plain breadth-first search from `start`, a layer at a time, with a hash set of
 /// the states seen; `successors` pushes a state's successors, one per edge. Returns
 /// the number of states and of edges.
-fn bfs(start: u64, mut successors: impl FnMut(u64, &mut Vec<u64>)) -> (usize, usize) {
-    let mut seen = FxHashSet::default();
+fn bfs(set: Set, start: u64, successors: impl FnMut(u64, &mut Vec<u64>)) -> (usize, usize) {
+    match set {
+        Set::Std => bfs_in::<std::hash::RandomState>(start, successors),
+        Set::Fx => bfs_in::<rustc_hash::FxBuildHasher>(start, successors),
+    }
+}
+
+fn bfs_in<H: BuildHasher + Default>(
+    start: u64,
+    mut successors: impl FnMut(u64, &mut Vec<u64>),
+) -> (usize, usize) {
+    let mut seen: HashSet<u64, H> = HashSet::default();
     seen.insert(start);
     let mut frontier = vec![start];
     let mut next = Vec::new();
@@ -204,10 +229,13 @@ mod tests {
     #[test]
     fn the_baselines_count_what_the_shapes_should_have() {
         // 2^t hub states and as many outcome states; t·2^(t-1) topic edges and 2^t ways out.
-        assert_eq!(once_only_hub_baseline(4), (32, 4 * 8 + 16));
-        assert_eq!(once_only_hub_baseline(0), (2, 1));
-        // Two dials, one step: four moves from (5, 5), to four distinct outcome states.
-        assert_eq!(six_dials_baseline_with(2, 1), (1 + 4, 4));
+        for set in [Set::Std, Set::Fx] {
+            assert_eq!(once_only_hub_baseline(4, set), (32, 4 * 8 + 16));
+            assert_eq!(once_only_hub_baseline(0, set), (2, 1));
+            // Two dials, one step: four moves from (5, 5), to four distinct outcome
+            // states.
+            assert_eq!(six_dials_baseline_with(2, 1, set), (1 + 4, 4));
+        }
     }
 
     #[test]
