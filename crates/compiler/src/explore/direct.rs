@@ -24,6 +24,11 @@ pub(super) const DIRECT_BITS_MAX_BYTES: usize = 64 << 20;
 /// part's table of numbers takes 512 KiB.
 pub(super) const PART_BITS: u32 = 17;
 
+/// A table of bits only numbers its edges by rank ([`DirectIndex::number_by_rank`])
+/// while there are at most this many states, whose numbers by rank then take 8 MiB
+/// at most; past it, in parts.
+pub(super) const RANK_MAX_STATES: usize = 1 << 21;
+
 /// A table whose bitset is larger than this is read a batch at a time ahead of
 /// numbering: its reads would miss the cache.
 const READ_AHEAD_BYTES: usize = 16 << 20;
@@ -38,9 +43,9 @@ pub(super) const NUMBERED: u32 = 1 << 31;
 pub(super) enum Cells {
     /// A slot holding the state's number.
     Slots,
-    /// A bit only; edges are numbered at the end in parts of `2^part_bits`
-    /// combinations.
-    Bits { part_bits: u32 },
+    /// A bit only; edges are numbered at the end, by rank while there are at most
+    /// `rank_states` states, else in parts of `2^part_bits` combinations.
+    Bits { part_bits: u32, rank_states: usize },
 }
 
 /// A slot for every combination of node, variable values, once-only marks and `seen`
@@ -58,8 +63,9 @@ pub(super) enum Cells {
 /// When a slot for every combination would take too much room, a table of bits
 /// only (no `slots`) may still fit, at a bit a combination: the search tells new
 /// states by their bits and leaves numbering its edges to its end
-/// ([`DirectIndex::number_edges`]), which numbers them a part of the combinations
-/// at a time ([`DirectIndex::number_in_parts`]).
+/// ([`DirectIndex::number_edges`]), which numbers them by the rank of their
+/// target's bit ([`DirectIndex::number_by_rank`]) or a part of the combinations at
+/// a time ([`DirectIndex::number_in_parts`]).
 pub(super) struct DirectIndex {
     /// Empty for a table of bits only.
     pub(super) slots: Vec<u32>,
@@ -71,6 +77,8 @@ pub(super) struct DirectIndex {
     pub(super) combos: usize,
     /// The size of a part of [`DirectIndex::number_in_parts`], in bits.
     part_bits: u32,
+    /// The most states [`DirectIndex::number_by_rank`] numbers.
+    rank_states: usize,
     bytes: Box<[[u32; 256]; DIRECT_WORD_BYTES]>,
     /// The new states of the batch not yet added to the graph.
     stage: Stage,
@@ -131,7 +139,11 @@ impl DirectIndex {
             combos: slots,
             part_bits: match cells {
                 Cells::Slots => 0,
-                Cells::Bits { part_bits } => part_bits,
+                Cells::Bits { part_bits, .. } => part_bits,
+            },
+            rank_states: match cells {
+                Cells::Slots => 0,
+                Cells::Bits { rank_states, .. } => rank_states,
             },
             bytes,
             stage: Stage::default(),
@@ -160,18 +172,45 @@ impl DirectIndex {
     /// target's number, and untags the others. Both passes are plain loops whose
     /// reads and writes do not wait on each other, so their cache misses overlap
     /// ([`number_tagged`]). A table of bits only has no slots to fill: its edges
-    /// are numbered a part of the combinations at a time.
+    /// are numbered by rank, or a part of the combinations at a time.
     fn number_edges(&mut self, g: &mut Graph) {
         if self.slots.is_empty() {
-            // The bits are not needed any more: their room goes to the parts.
-            self.present = Vec::new();
-            self.number_in_parts(g);
+            if g.kinds.len() <= self.rank_states {
+                self.number_by_rank(g);
+            } else {
+                // The bits are not needed any more: their room goes to the parts.
+                self.present = Vec::new();
+                self.number_in_parts(g);
+            }
             return;
         }
         let mut slots = std::mem::take(&mut self.slots);
         self.each_state_code(g, |id, code| slots[code] = id + 1);
         number_tagged(&mut g.edges, |code| slots[code].wrapping_sub(1));
         self.slots = slots;
+    }
+
+    /// Numbers the edges with a table of bits only, by rank: a state's rank is how
+    /// many states found have a lower combination — the ones of the bitset before
+    /// its bit, the count kept for each word (a rank directory) plus a popcount in
+    /// the word. A table of the states' numbers by rank takes four bytes a state, so
+    /// for few states it stays in the cache; an edge's number is then a read of the
+    /// directory, the bitset and that table, and no edge's reads wait on another's.
+    fn number_by_rank(&mut self, g: &mut Graph) {
+        let present = std::mem::take(&mut self.present);
+        let mut before = Vec::with_capacity(present.len());
+        let mut ones = 0u32;
+        for w in &present {
+            before.push(ones);
+            ones += w.count_ones();
+        }
+        let rank = |code: usize| {
+            let (w, bit) = (code / 64, code % 64);
+            (before[w] + (present[w] & ((1u64 << bit) - 1)).count_ones()) as usize
+        };
+        let mut number = vec![0u32; ones as usize];
+        self.each_state_code(g, |id, code| number[rank(code)] = id);
+        number_tagged(&mut g.edges, |code| number[rank(code)]);
     }
 
     /// Numbers the edges with a table of bits only, a part of the table's
@@ -342,11 +381,14 @@ fn number_tagged(edges: &mut [u32], number_of: impl Fn(usize) -> u32) {
 /// when [`DirectIndex::number_edges`] turns it into the number.
 impl Numbering for DirectIndex {
     fn bytes(&self, states: usize, edges: usize) -> usize {
-        let numbering = if self.slots.is_empty() {
+        let numbering = if !self.slots.is_empty() {
+            0
+        } else if states <= self.rank_states {
+            // The rank directory and the numbers by rank.
+            self.present.len() * 4 + states * 4
+        } else {
             // The states' words and a copy of the edges, sorted by part.
             states * 8 + edges * 4
-        } else {
-            0
         };
         std::mem::size_of_val(&self.slots[..])
             + std::mem::size_of_val(&self.present[..])

@@ -8,6 +8,12 @@
 //! ([`Entry`]). States of one word whose footprints fit in place are read in the flat
 //! form ([`WordPrint`]): a key gathered in a fixed number of steps and a result
 //! applied with one mask operation.
+//!
+//! A choice of a one-word state with no table is held by the read trie
+//! ([`super::trie`]), which is followed as the batch's entries are located: where a
+//! path holds the transition, the choice is located at its leaf ([`TRIE_LEAF`]
+//! onwards), so that the paths of a batch's choices are followed side by side, their
+//! reads overlapping.
 
 use threshold_runtime::ir::NodeId;
 use threshold_runtime::Stop;
@@ -20,12 +26,16 @@ use super::trie::{Trace, Trie};
 /// reads as unknown.
 pub(super) const NO_ENTRY: usize = 1;
 
-/// The entry of a choice looked up in the read trie ([`super::trie`]): its kind says
-/// so.
+/// The entry of a choice looked up in the read trie ([`super::trie`]) and not found
+/// there: never written either, but a transition run for it is traced for the trie.
 const TRIE_ENTRY: usize = 0;
 
 /// The entries the memo keeps for itself, before the footprints' tables.
 const OWN_ENTRIES: usize = 2;
+
+/// Where a choice found in the read trie is located: its leaf's index past this,
+/// beyond any entry of the table.
+const TRIE_LEAF: usize = 1 << 62;
 
 /// The most runs of bits a [`WordPrint`] gathers itself.
 const WORD_RUNS: usize = 4;
@@ -80,7 +90,6 @@ const UNAVAILABLE: u64 = 1;
 const SCENE: u64 = 2;
 const OUTCOME: u64 = SCENE + 1;
 const DIVERT_LOOP: u64 = 5;
-const IN_TRIE: u64 = 6;
 
 /// A memo table's entry: eight bytes, or four when every footprint's bits and every
 /// node number fit below the kind ([`Entry::KIND_SHIFT`]), which puts twice as many
@@ -183,8 +192,7 @@ impl<E: Entry> Memo<E> {
         }
         let flat = flat_prints(&f).unwrap_or_default();
         let trie = (!flat.is_empty()).then(|| Trie::new(flat.len(), layout));
-        let mut table = vec![E::from_bits(UNKNOWN); OWN_ENTRIES + f.entries];
-        table[TRIE_ENTRY] = E::from_bits(IN_TRIE << E::KIND_SHIFT);
+        let table = vec![E::from_bits(UNKNOWN); OWN_ENTRIES + f.entries];
         Memo {
             prints: f.prints,
             start: f.start,
@@ -248,10 +256,14 @@ impl<E: Entry> Memoize for Memo<E> {
         }
         let p = &self.flat[choice as usize];
         if p.many {
-            return match self.locate_gathered(choice, source) {
-                Some(at) => at,
-                None if self.trie.as_ref().is_some_and(|t| t.open(choice)) => TRIE_ENTRY,
-                None => NO_ENTRY,
+            return match (self.locate_gathered(choice, source), &self.trie) {
+                (Some(at), _) => at,
+                // The trie is read as the batch is located, so that the paths of
+                // the batch's choices are followed side by side.
+                (None, Some(t)) if t.open(choice) => t
+                    .find(choice, source[0])
+                    .map_or(TRIE_ENTRY, |leaf| TRIE_LEAF + leaf as usize),
+                (None, _) => NO_ENTRY,
             };
         }
         let s = source[0];
@@ -264,7 +276,8 @@ impl<E: Entry> Memoize for Memo<E> {
 
     fn touch(&self, at: &[usize]) {
         let mut acc = 0u64;
-        for &i in at {
+        // A choice found in the trie has no entry to read.
+        for &i in at.iter().filter(|&&i| i < TRIE_LEAF) {
             acc ^= self.table[i].bits();
         }
         std::hint::black_box(acc);
@@ -283,6 +296,12 @@ impl<E: Entry> Memoize for Memo<E> {
         target: &mut [u64],
     ) -> Option<Known> {
         const TAKEN: [Stop; 2] = [Stop::Choice, Stop::Outcome];
+        if at >= TRIE_LEAF {
+            let trie = self.trie.as_ref()?;
+            let (known, mask, bits) = trie.leaf(at - TRIE_LEAF);
+            target[0] = (source[0] & !mask) | bits;
+            return Some(known);
+        }
         let e = self.table[at].bits();
         let r = e & !(u64::MAX << E::KIND_SHIFT);
         let kind = e >> E::KIND_SHIFT;
@@ -292,12 +311,6 @@ impl<E: Entry> Memoize for Memo<E> {
             match kind {
                 UNKNOWN => return None,
                 UNAVAILABLE => Known::Unavailable,
-                IN_TRIE => {
-                    let trie = self.trie.as_ref()?;
-                    let (known, mask, bits) = trie.find(choice, source[0])?;
-                    target[0] = (source[0] & !mask) | bits;
-                    return Some(known);
-                }
                 _ => Known::Taken(Stop::DivertLoop { node: r as NodeId }),
             }
         };

@@ -47,6 +47,7 @@ pub use scc::Components;
 
 use direct::{
     Cells, DirectIndex, ReadAhead, DIRECT_BITS_MAX_BYTES, DIRECT_MAX_BYTES, NUMBERED, PART_BITS,
+    RANK_MAX_STATES,
 };
 use footprint::Footprints;
 use graph::{Bounds, NO_STATE};
@@ -202,6 +203,7 @@ impl Plan {
             let bits = || {
                 let cells = Cells::Bits {
                     part_bits: PART_BITS,
+                    rank_states: RANK_MAX_STATES,
                 };
                 DirectIndex::new(&self.layout, direct_bytes(self.limits, cells), cells)
                     .filter(|_| flat)

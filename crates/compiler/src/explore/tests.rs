@@ -35,6 +35,8 @@ enum Form {
     /// A direct table of bits only, read a batch ahead and numbered in parts of 32
     /// combinations, so that small stories cross parts.
     Bits,
+    /// A direct table of bits only, numbered by rank however many states it has.
+    Ranked,
     /// The one-word hash table, footprints flat.
     Keys,
     /// The one-word hash table, footprints gathered run by run.
@@ -49,9 +51,10 @@ enum Form {
     Trie,
 }
 
-const FORMS: [Form; 8] = [
+const FORMS: [Form; 9] = [
     Form::Best,
     Form::Bits,
+    Form::Ranked,
     Form::Keys,
     Form::Gathered,
     Form::Ids,
@@ -73,9 +76,22 @@ fn explore_as(story: &Story, limits: Limits, form: Form) -> Graph {
         Form::Best => Graph::explore_within(story, limits),
         Form::Wide => plan.run(story, memo),
         Form::Bits => {
-            let cells = Cells::Bits { part_bits: 5 };
+            let cells = Cells::Bits {
+                part_bits: 5,
+                rank_states: 0,
+            };
             match DirectIndex::new(&plan.layout, direct_bytes(limits, cells), cells) {
                 Some(x) if flat => plan.search(story, OneWord, &mut memo, &mut ReadAhead::new(x)),
+                _ => plan.run(story, memo),
+            }
+        }
+        Form::Ranked => {
+            let cells = Cells::Bits {
+                part_bits: PART_BITS,
+                rank_states: usize::MAX,
+            };
+            match DirectIndex::new(&plan.layout, direct_bytes(limits, cells), cells) {
+                Some(mut x) if flat => plan.search(story, OneWord, &mut memo, &mut x),
                 _ => plan.run(story, memo),
             }
         }
@@ -259,7 +275,10 @@ Done.
     }
     assert!(DirectIndex::new(&layout, combos * 4 - 1, Cells::Slots).is_none());
     // A table of bits only takes a bit a combination.
-    let cells = Cells::Bits { part_bits: 5 };
+    let cells = Cells::Bits {
+        part_bits: 5,
+        rank_states: 0,
+    };
     let bits = DirectIndex::new(&layout, combos.div_ceil(8), cells).expect("bits fit");
     assert!(bits.slots.is_empty());
     assert_eq!(bits.present.len(), combos.div_ceil(64));
@@ -270,6 +289,9 @@ Done.
     let parts = explore_as(&story, Limits::default(), Form::Bits);
     assert!(slots.packed.iter().any(|&w| x.code(w) >= 128));
     assert_eq!(record(&slots), record(&parts));
+    // And numbered by rank.
+    let ranked = explore_as(&story, Limits::default(), Form::Ranked);
+    assert_eq!(record(&slots), record(&ranked));
     // The search picks the direct table for the benchmark story of four variables
     // (about 3 million combinations), but not within a budget of 1 MiB.
     let (_, p) = &Params::explore_bench()[0];
@@ -288,8 +310,9 @@ Done.
     // they are not.
     let (_, p) = &Params::explore_bench()[1];
     let plan = Plan::new(&test_story(&generate(p)), Limits::default());
-    // Its edges are numbered in hundreds of parts, and `index_forms_agree` holds
-    // the graph equal to the other forms'.
+    // Its table spans hundreds of parts (with its 600,000 states, its edges are
+    // numbered by rank), and `index_forms_agree` holds the graph equal to the
+    // other forms', numbered in parts and by rank.
     let bits = |x: &DirectIndex| x.slots.is_empty() && x.combos >> PART_BITS > 100;
     assert!(matches!(plan.index(true), Index::Direct(x) if bits(&x)));
     assert!(matches!(plan.index(false), Index::Keys(_)));

@@ -196,17 +196,16 @@ impl Trie {
             && self.terms < MAX_TERMS
     }
 
-    /// What taking `choice` from the one-word state `s` comes to, with the bits it
-    /// writes and their values, if a path of the trie holds it.
+    /// The leaf of the path of the trie that holds taking `choice` from the
+    /// one-word state `s`, if one does.
     #[inline]
-    pub(super) fn find(&self, choice: u32, s: u64) -> Option<(Known, u64, u64)> {
+    pub(super) fn find(&self, choice: u32, s: u64) -> Option<u32> {
         let mut slot = self.slots[choice as usize];
         loop {
             if slot & LEAF != 0 {
-                let l = self.leaves[(slot & !LEAF) as usize];
                 let hits = &self.uses[choice as usize].hits;
                 hits.set(hits.get() + 1);
-                return Some((l.known, l.mask, l.bits));
+                return Some(slot & !LEAF);
             }
             if slot == UNKNOWN {
                 return None;
@@ -214,6 +213,14 @@ impl Trie {
             let b = self.branches[slot as usize - 1];
             slot = self.slots[b.base as usize + self.child(b, s) as usize];
         }
+    }
+
+    /// What the transition of leaf `leaf` comes to, with the bits it writes and
+    /// their values.
+    #[inline]
+    pub(super) fn leaf(&self, leaf: usize) -> (Known, u64, u64) {
+        let l = &self.leaves[leaf];
+        (l.known, l.mask, l.bits)
     }
 
     /// A new branch for the step `read` of `trace`'s path, its children's slots
@@ -620,7 +627,8 @@ Done.
         assert_eq!(trie.tests.len(), 1, "one test: {:?}", trie.branches);
         for (a, b) in [(5, 2), (6, 6), (1, 6)] {
             let (source, known, target) = take(&mut runner, &layout, (a, b, 1), None);
-            let (found, mask, bits) = trie.find(0, source).expect("the path is shared");
+            let leaf = trie.find(0, source).expect("the path is shared");
+            let (found, mask, bits) = trie.leaf(leaf as usize);
             assert_eq!(
                 (found, (source & !mask) | bits),
                 (known, target),
@@ -637,7 +645,8 @@ Done.
         take(&mut runner, &layout, (0, 0, 0), Some(&mut trie));
         assert_eq!(trie.tests.len(), 2);
         let (source, known, target) = take(&mut runner, &layout, (6, 6, 0), None);
-        let (found, mask, bits) = trie.find(0, source).expect("the path is shared");
+        let leaf = trie.find(0, source).expect("the path is shared");
+        let (found, mask, bits) = trie.leaf(leaf as usize);
         assert_eq!((found, (source & !mask) | bits), (known, target));
     }
 }
