@@ -15,6 +15,9 @@ use threshold_testgen::{
     once_only_hub, once_only_hub_baseline, six_dials, six_dials_baseline, Set,
 };
 
+/// A shape's baseline search, with the hash set it keeps its states in.
+type Baseline = fn(Set) -> (usize, usize);
+
 fn seconds(f: impl FnOnce() -> (usize, usize)) -> (f64, (usize, usize)) {
     let t = Instant::now();
     let counts = f();
@@ -30,7 +33,7 @@ fn main() {
     let rounds: usize = std::env::args()
         .nth(1)
         .map_or(7, |a| a.parse().expect("a number of rounds"));
-    let shapes: [(&str, String, fn(Set) -> (usize, usize)); 2] = [
+    let shapes: [(&str, String, Baseline); 2] = [
         ("six_dials", six_dials(), six_dials_baseline),
         ("once_only_hub/22", once_only_hub(22), |set| {
             once_only_hub_baseline(22, set)
