@@ -268,7 +268,8 @@ scene t
         Expr::Bin(op, a, b)
     }
 
-    /// Expressions over the story's three variables and the `seen()` of its node 1.
+    /// Expressions of every form over the story's three variables and the `seen()`
+    /// of its node 1.
     fn expr() -> impl Strategy<Value = Expr> {
         let leaf = prop_oneof![
             (-20i64..20).prop_map(Expr::Const),
@@ -300,6 +301,41 @@ scene t
         })
     }
 
+    /// Comparisons of sums of the leaves, most of which have a linear form with
+    /// several terms, under `not` at times.
+    fn comparison() -> impl Strategy<Value = Expr> {
+        let leaf = prop_oneof![
+            (-20i64..20).prop_map(Expr::Const),
+            (0u32..3).prop_map(Expr::Var),
+            Just(Expr::Seen(1)),
+        ];
+        let sum = leaf.prop_recursive(3, 12, 2, |inner| {
+            prop_oneof![
+                inner.clone().prop_map(|x| Expr::Neg(Box::new(x))),
+                (any::<bool>(), inner.clone(), inner).prop_map(|(add, a, b)| {
+                    let op = if add { BinOp::Add } else { BinOp::Sub };
+                    Expr::Bin(op, Box::new(a), Box::new(b))
+                }),
+            ]
+        });
+        let ops = prop_oneof![
+            Just(BinOp::Eq),
+            Just(BinOp::Ne),
+            Just(BinOp::Lt),
+            Just(BinOp::Le),
+            Just(BinOp::Gt),
+            Just(BinOp::Ge),
+        ];
+        (ops, sum.clone(), sum, any::<bool>()).prop_map(|(op, a, b, not)| {
+            let c = Expr::Bin(op, Box::new(a), Box::new(b));
+            if not {
+                Expr::Not(Box::new(c))
+            } else {
+                c
+            }
+        })
+    }
+
     /// The packed state with `a`, `b`, `c` and whether `t` was seen.
     fn packed(layout: &Layout, (a, b, c, seen): (i64, i64, bool, bool)) -> u64 {
         let story = test_story(STORY);
@@ -325,17 +361,28 @@ scene t
         /// it does in the state with those fields set.
         #[test]
         fn the_linear_form_agrees_with_the_runtime(
-            cond in expr(), s in state(), fixed in state(), which in 0u8..16
+            cond in prop_oneof![expr(), comparison()],
+            s in state(),
+            fixed in state(),
+            which in 0u8..16
         ) {
             let layout = Layout::new(&test_story(STORY));
             let Some(linear) = Linear::of(&cond, &layout) else {
                 return Ok(());
             };
             let word = packed(&layout, s);
-            let runtime = |word: u64| eval_in(&cond, &WordEnv { layout: &layout, word }, &mut ()) != 0;
+            let runtime = |word: u64| {
+                eval_in(&cond, &WordEnv { layout: &layout, word }, &mut ()) != 0
+            };
             prop_assert_eq!(linear.holds(word), runtime(word), "{:?}", cond);
+            let fields = [
+                layout.var_bits(0),
+                layout.var_bits(1),
+                layout.var_bits(2),
+                layout.seen_bit(1),
+            ];
             let mut mask = 0;
-            for (k, bits) in [layout.var_bits(0), layout.var_bits(1), layout.var_bits(2), layout.seen_bit(1)].into_iter().enumerate() {
+            for (k, bits) in fields.into_iter().enumerate() {
                 if which >> k & 1 == 1 {
                     mask |= bits.expect("every field has bits").1;
                 }
@@ -378,9 +425,11 @@ scene t
     /// variable up to 2^62 may reach past the bound, one may not.
     #[test]
     fn wide_ranges_are_not_linear_when_a_sum_may_reach_the_limits() {
-        let story = test_story(
-            "title: \"Wide\"\nstart: s\nhidden big = 0 in 0..4611686018427387903 \"Big\"\n\nscene s\n+ Stay\n  -> s\n",
-        );
+        let story = test_story(concat!(
+            "title: \"Wide\"\nstart: s\n",
+            "hidden big = 0 in 0..4611686018427387903 \"Big\"\n",
+            "\nscene s\n+ Stay\n  -> s\n",
+        ));
         let layout = Layout::new(&story);
         let zero = || Box::new(Expr::Const(0));
         assert!(Linear::of(&bin(BinOp::Gt, var(0), zero()), &layout).is_some());

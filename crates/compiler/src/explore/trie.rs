@@ -14,20 +14,22 @@
 //!
 //! A choice with a wide static footprint often reads little on any one path: a
 //! choice whose diverts pass a scene that compares many variables only once a
-//! counter runs out reads the counter, and the rest only then. And a condition
-//! that reads several fields the path does not know yet (a guard or an `if`
-//! comparing sums, say) is one *test* on the path rather than a read of each
+//! counter runs out reads the counter, and the rest only then.
+//!
+//! A condition that can read several fields the path does not know yet (a guard or
+//! an `if` comparing sums, say) is one *test* on the path rather than a read of each
 //! field: play takes only whether it holds, so the branch has two children, and
-//! finding a path evaluates the condition with the runtime's own [`eval_in`] over
-//! the packed state as the transition had changed it by then (a predicate node of
-//! a decision diagram). States that differ in what the condition reads but agree
-//! on whether it holds share the path. What the runtime
-//! reads to tell waiting from stuck where play stops (between its
+//! finding a path evaluates the condition over the packed state as the transition
+//! had changed it by then — with the runtime's own [`eval_in`], or the condition's
+//! exact linear form ([`Linear`]). States that differ in what the condition reads
+//! but agree on whether it holds share the path (a predicate node of a decision
+//! diagram).
+//!
+//! What the runtime reads to tell waiting from stuck where play stops (between its
 //! [`Sink::waits`] reports) is left off the path, as it is off the footprints: the
 //! search decides it for each state. The trie is kept for states of one word; it
 //! stops growing at [`MAX_SLOTS`] slots, [`MAX_LEAVES`] leaves or [`MAX_TESTS`]
-//! tests, after which paths
-//! it does not hold are run every time.
+//! tests, after which the paths it does not hold are run every time.
 
 use std::cell::Cell;
 
@@ -86,9 +88,10 @@ struct Test {
 }
 
 /// A step of a transition's path: a field it read before knowing it, or a condition
-/// it tested that read fields it did not know (`cond` names the condition by its
-/// address in the story, which stays put while the search runs), with whether it
-/// held, and the bits `mask` written by then with their values `bits`.
+/// it tested that can read more than one field it did not know (`cond` names the
+/// condition by its address in the story, which stays put while the search runs),
+/// with whether it held, and the bits `mask` written by then with their values
+/// `bits`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Read {
     Field {
@@ -517,20 +520,25 @@ impl Sink for Trace<'_> {
         if self.checking {
             return;
         }
-        let (mut can, mut fields) = (0u64, 0u32);
-        let mut may_read = |bits: Option<(u32, u64)>| {
-            if let Some((_, bits)) = bits {
-                if bits & !self.known != 0 && bits & can == 0 {
-                    can |= bits;
-                    fields += 1;
-                }
+        let (mut can, mut fields, mut wide) = (0u64, 0u32, self.layout.words() != 1);
+        let mut may_read = |bits: Option<(u32, u64)>| match bits {
+            Some((0, bits)) if bits & !self.known != 0 && bits & can == 0 => {
+                can |= bits;
+                fields += 1;
             }
+            Some((0, _)) | None => {}
+            Some(_) => wide = true,
         };
         cond.walk(&mut |e| match e {
             Expr::Var(v) => may_read(self.layout.var_bits(*v)),
             Expr::Seen(n) => may_read(self.layout.seen_bit(*n)),
             Expr::Const(_) | Expr::At(_) | Expr::Not(_) | Expr::Neg(_) | Expr::Bin(..) => {}
         });
+        if wide {
+            // Only states of one word are traced; a path of another is not kept.
+            self.wide = true;
+            return;
+        }
         match fields {
             0 => return,
             1 => {
