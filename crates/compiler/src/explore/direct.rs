@@ -1,8 +1,9 @@
 //! The direct table: a slot (or only a bit) for every combination of fields a
 //! one-word state can take, found by the combination's number in mixed radix; and
 //! how a search with it numbers its edges, staging new states and leaving the
-//! numbers of known targets to the end, when a radix partition of the edges by
-//! part of the table numbers them in the cache.
+//! numbers of known targets to the end, when a table of bits numbers them by rank
+//! (few states) or by a radix partition of the edges by part of the table, in the
+//! cache either way.
 
 use threshold_runtime::ir::Story;
 use threshold_runtime::{set_bit, Runner, Stop};

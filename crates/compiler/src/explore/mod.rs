@@ -9,10 +9,12 @@
 //! - `footprint`: which bits each choice's transition reads or writes.
 //! - `memo`: the memo of transitions, keyed by footprint bits.
 //! - `trie`: the read trie, the memo of wide choices, keyed by what each
-//!   transition read as the runtime reports it.
+//!   transition read and the conditions it tested, as the runtime reports them.
+//! - `linear`: the exact linear form of a condition, for the trie's tests.
 //! - `bfs`: the one breadth-first search, generic over width, memo and index.
 //! - `direct`: the direct table (mixed-radix slots or a bitset, read a batch ahead
-//!   when large) and the radix partition that numbers its edges in the cache.
+//!   when large) and the rank directory or radix partition that numbers its edges
+//!   in the cache.
 //! - `hashed`: hash indexes (open addressing, linear probing, prefetched batches).
 //! - [`graph`]: the explored graph (compressed-row edges) and what reads it.
 //! - `scc`: strongly connected components (Pearce's variant of Tarjan's).
