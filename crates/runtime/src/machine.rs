@@ -505,7 +505,7 @@ fn exec<S: Sink>(
             }
             Stmt::Effects { effects } => {
                 for e in effects {
-                    let v = eval_with(&e.value, state, sink);
+                    let v = eval_in(&e.value, state, sink);
                     if e.op != AssignOp::Set {
                         sink.read_var(e.var);
                     }
@@ -542,7 +542,7 @@ fn exec<S: Sink>(
 #[inline]
 fn holds<S: Sink>(cond: &Expr, state: &State, sink: &mut S) -> bool {
     sink.test();
-    let holds = eval_with(cond, state, sink) != 0;
+    let holds = eval_in(cond, state, sink) != 0;
     sink.tested(cond, state, holds);
     holds
 }
@@ -580,13 +580,8 @@ pub fn eval(e: &Expr, state: &State) -> i64 {
     eval_in(e, state, &mut ())
 }
 
-/// [`eval`], telling `sink` each variable, `seen()` mark and once-only mark it reads.
-#[inline]
-pub fn eval_with<S: Sink>(e: &Expr, state: &State, sink: &mut S) -> i64 {
-    eval_in(e, state, sink)
-}
-
-/// [`eval_with`] in any [`Env`]: the one definition of what an expression means.
+/// [`eval`] in any [`Env`], telling `sink` each variable and `seen()` mark it reads:
+/// the one definition of what an expression means.
 pub fn eval_in<E: Env + ?Sized, S: Sink>(e: &Expr, env: &E, sink: &mut S) -> i64 {
     match e {
         Expr::Bin(op, a, b) => {

@@ -130,6 +130,13 @@ impl DirectIndex {
                 *sum = u32::try_from(w).ok()?;
             }
         }
+        let (part_bits, rank_states) = match cells {
+            Cells::Slots => (0, 0),
+            Cells::Bits {
+                part_bits,
+                rank_states,
+            } => (part_bits, rank_states),
+        };
         Some(DirectIndex {
             slots: if bits_only {
                 Vec::new()
@@ -138,14 +145,8 @@ impl DirectIndex {
             },
             present: vec![0; slots.div_ceil(64)],
             combos: slots,
-            part_bits: match cells {
-                Cells::Slots => 0,
-                Cells::Bits { part_bits, .. } => part_bits,
-            },
-            rank_states: match cells {
-                Cells::Slots => 0,
-                Cells::Bits { rank_states, .. } => rank_states,
-            },
+            part_bits,
+            rank_states,
             bytes,
             stage: Stage::default(),
         })

@@ -268,15 +268,19 @@ scene t
         Expr::Bin(op, a, b)
     }
 
-    /// Expressions of every form over the story's three variables and the `seen()`
-    /// of its node 1.
-    fn expr() -> impl Strategy<Value = Expr> {
-        let leaf = prop_oneof![
+    /// A constant, one of the story's three variables, or the `seen()` of its node 1.
+    fn leaf() -> impl Strategy<Value = Expr> + Clone {
+        prop_oneof![
             (-20i64..20).prop_map(Expr::Const),
             (0u32..3).prop_map(Expr::Var),
             Just(Expr::Seen(1)),
-        ];
-        leaf.prop_recursive(4, 24, 2, |inner| {
+        ]
+    }
+
+    /// Expressions of every form over the story's three variables and the `seen()`
+    /// of its node 1.
+    fn expr() -> impl Strategy<Value = Expr> {
+        leaf().prop_recursive(4, 24, 2, |inner| {
             let ops = prop_oneof![
                 Just(BinOp::Or),
                 Just(BinOp::And),
@@ -304,12 +308,7 @@ scene t
     /// Comparisons of sums of the leaves, most of which have a linear form with
     /// several terms, under `not` at times.
     fn comparison() -> impl Strategy<Value = Expr> {
-        let leaf = prop_oneof![
-            (-20i64..20).prop_map(Expr::Const),
-            (0u32..3).prop_map(Expr::Var),
-            Just(Expr::Seen(1)),
-        ];
-        let sum = leaf.prop_recursive(3, 12, 2, |inner| {
+        let sum = leaf().prop_recursive(3, 12, 2, |inner| {
             prop_oneof![
                 inner.clone().prop_map(|x| Expr::Neg(Box::new(x))),
                 (any::<bool>(), inner.clone(), inner).prop_map(|(add, a, b)| {
