@@ -268,6 +268,21 @@ scene t
         Expr::Bin(op, a, b)
     }
 
+    /// Every operator, the comparisons first.
+    const OPS: [BinOp; 10] = [
+        BinOp::Eq,
+        BinOp::Ne,
+        BinOp::Lt,
+        BinOp::Le,
+        BinOp::Gt,
+        BinOp::Ge,
+        BinOp::Or,
+        BinOp::And,
+        BinOp::Add,
+        BinOp::Sub,
+    ];
+    const COMPARISONS: usize = 6;
+
     /// A constant, one of the story's three variables, or the `seen()` of its node 1.
     fn leaf() -> impl Strategy<Value = Expr> + Clone {
         prop_oneof![
@@ -281,18 +296,7 @@ scene t
     /// of its node 1.
     fn expr() -> impl Strategy<Value = Expr> {
         leaf().prop_recursive(4, 24, 2, |inner| {
-            let ops = prop_oneof![
-                Just(BinOp::Or),
-                Just(BinOp::And),
-                Just(BinOp::Eq),
-                Just(BinOp::Ne),
-                Just(BinOp::Lt),
-                Just(BinOp::Le),
-                Just(BinOp::Gt),
-                Just(BinOp::Ge),
-                Just(BinOp::Add),
-                Just(BinOp::Sub),
-            ];
+            let ops = (0..OPS.len()).prop_map(|i| OPS[i]);
             prop_oneof![
                 inner.clone().prop_map(|x| Expr::Not(Box::new(x))),
                 inner.clone().prop_map(|x| Expr::Neg(Box::new(x))),
@@ -317,14 +321,7 @@ scene t
                 }),
             ]
         });
-        let ops = prop_oneof![
-            Just(BinOp::Eq),
-            Just(BinOp::Ne),
-            Just(BinOp::Lt),
-            Just(BinOp::Le),
-            Just(BinOp::Gt),
-            Just(BinOp::Ge),
-        ];
+        let ops = (0..COMPARISONS).prop_map(|i| OPS[i]);
         (ops, sum.clone(), sum, any::<bool>()).prop_map(|(op, a, b, not)| {
             let c = Expr::Bin(op, Box::new(a), Box::new(b));
             if not {
